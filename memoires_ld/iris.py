@@ -1,0 +1,95 @@
+"""The one place that builds IRIs and page URLs.
+
+Policy (Cool URIs for the Semantic Web, §4.2 "Slash URIs" and §4.1 "Hash URIs"):
+
+* instance resources are slash IRIs under the instance's base URL, served directly with
+  content negotiation (no 303): `{base}fiche/{tag}` is the fiche (the record written by
+  its authors); the action it documents is the hash IRI `{base}fiche/{tag}#action`;
+* agents are `{base}agent/{slug}`; the dataset is `{base}dataset`;
+* our vocabulary and concept schemes live under one persistent namespace, `https://w3id.org/memoires-ld/`,
+  identical on every instance (see `namespaces.py`); each instance also serves them.
+
+The committed `data/` is written with IRIs relative to the base, and resolved against the
+configured base URL when it is loaded.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from rdflib import URIRef
+
+from .namespaces import VOCAB
+
+#: Base used when the data is written to `data/` (then made relative) and in tests.
+DEFAULT_BASE = "http://127.0.0.1:8000/"
+
+SCHEMES = ("nature", "participants", "duree", "statut", "reussite", "licence")
+
+
+def slugify(text: str) -> str:
+    """Return a lowercase ASCII slug: "Alice Oechsner" → "alice-oechsner"."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def scheme(name: str) -> URIRef:
+    """IRI of the concept scheme of a facet."""
+    if name not in SCHEMES:
+        raise ValueError(f"unknown concept scheme {name!r}")
+    return VOCAB[name]
+
+
+def concept(scheme_name: str, notation: str) -> URIRef:
+    """IRI of a concept of our schemes (licences of Creative Commons excepted)."""
+    return URIRef(f"{scheme(scheme_name)}/{notation}")
+
+
+@dataclass(frozen=True)
+class Iris:
+    """Build the IRIs of one instance from its public base URL."""
+
+    base: str = DEFAULT_BASE
+
+    def __post_init__(self):
+        if not self.base.endswith("/"):
+            object.__setattr__(self, "base", self.base + "/")
+
+    def _iri(self, path: str) -> URIRef:
+        return URIRef(self.base + path)
+
+    def fiche(self, tag: str) -> URIRef:
+        return self._iri("fiche/" + quote(tag, safe=""))
+
+    def action(self, tag: str) -> URIRef:
+        return URIRef(self.fiche(tag) + "#action")
+
+    def image(self, tag: str, number: int) -> URIRef:
+        return URIRef(f"{self.fiche(tag)}#image-{number}")
+
+    def agent(self, slug: str) -> URIRef:
+        return self._iri("agent/" + quote(slug, safe=""))
+
+    def account(self, name: str) -> URIRef:
+        """A YesWiki account ("écrite par …"), distinct from the person, if any."""
+        return self._iri("account/" + quote(name, safe=""))
+
+    def dataset(self) -> URIRef:
+        return self._iri("dataset")
+
+    def fiches(self) -> URIRef:
+        return self._iri("fiches")
+
+    def import_run(self, key: str) -> URIRef:
+        return self._iri("import/" + quote(key, safe=""))
+
+    def tag_of(self, iri: str) -> str | None:
+        """Return the page tag of a fiche or action IRI of this instance, else None."""
+        prefix = self.base + "fiche/"
+        if not iri.startswith(prefix):
+            return None
+        rest = iri[len(prefix) :].split("#", 1)[0]
+        return rest if rest and "/" not in rest else None
