@@ -35,7 +35,9 @@ def normalize_label(text: str) -> str:
 def concepts(scheme_name: str) -> tuple[URIRef, ...]:
     """The concepts of a scheme, in the form's order (schema:position)."""
     g = graph()
-    found = [c for c in g.subjects(SKOS.inScheme, iris.scheme(scheme_name)) if isinstance(c, URIRef)]
+    found = [
+        c for c in g.subjects(SKOS.inScheme, iris.scheme(scheme_name)) if isinstance(c, URIRef)
+    ]
     return tuple(sorted(found, key=lambda c: int(g.value(c, SCHEMA.position) or 0)))
 
 
