@@ -1,0 +1,134 @@
+"""The `memoires-ld` command. Each command wraps plain functions of the package.
+
+Exit codes: 0 success (conforms), 1 does not conform, 2 error (bad input, nothing written).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__, config, validation
+from .errors import InvalidFiche, MemoiresError
+
+FORMATS = ("text", "turtle", "json-ld", "json")
+
+
+def _settings(ctx: click.Context) -> dict:
+    return ctx.obj
+
+
+class Command(click.Group):
+    """Turn typed errors into a message and exit 2 (1 for a fiche that does not conform)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except InvalidFiche as error:
+            click.echo(error.message, err=True)
+            ctx.exit(1)
+        except MemoiresError as error:
+            click.echo(f"Erreur : {error.message}", err=True)
+            ctx.exit(2)
+        except OSError as error:
+            click.echo(f"Erreur : {error.strerror} : {error.filename}", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=Command, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="memoires-ld")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Data folder (default: ./data, or MEMOIRES_LD_DATA_DIR).",
+)
+@click.option("--base-url", help="Public base URL of the instance (MEMOIRES_LD_BASE_URL).")
+@click.pass_context
+def main(ctx: click.Context, data_dir: Path | None, base_url: str | None):
+    """Publish Osons' mémoires d'action as linked open data.
+
+    \b
+    Example:
+        memoires-ld import listing ../shared/seeds/000_e007d1e8de5994bf.txt
+        memoires-ld validate
+    """
+    ctx.obj = config.load({"DATA_DIR": data_dir, "BASE_URL": base_url})
+
+
+@main.group("import")
+def import_():
+    """Import fiches from a source into the data folder (all or nothing)."""
+
+
+@import_.command("listing")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def import_listing(ctx: click.Context, source: Path):
+    """Import the text of a YesWiki Bazar listing page into data/rdf.
+
+    Every fiche is mapped to RDF and validated; if one cannot be read or does not
+    conform, nothing is written (exit 2, resp. 1).
+
+    \b
+    Example:
+        memoires-ld import listing ../shared/seeds/000_e007d1e8de5994bf.txt
+    """
+    from .pipeline import import_listing as run
+
+    data_dir = Path(_settings(ctx)["DATA_DIR"])
+    result = run(source, data_dir)
+    warnings = result.report.warnings
+    click.echo(
+        f"{len(result.fiches)} fiche(s) importée(s) dans {result.written_to}, "
+        f"0 violation, {len(warnings)} avertissement(s)."
+    )
+    if warnings:
+        click.echo(validation.report_text(result.report))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="text for people; turtle / json-ld for the sh:ValidationReport; json summary.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["fr", "en"]),
+    default="fr",
+    show_default=True,
+    help="Language of the text report.",
+)
+@click.pass_context
+def validate(ctx: click.Context, paths: tuple[Path, ...], fmt: str, lang: str):
+    """Validate fiches (Turtle files or folders) against the SHACL shapes.
+
+    Without PATH, validates the data folder. Exit 0 if they conform (warnings allowed),
+    1 if there is a violation, 2 on an error (unreadable file).
+
+    \b
+    Example:
+        memoires-ld validate data/rdf/fiches/AtelierCohesionDEquipe.ttl --format json
+    """
+    settings = _settings(ctx)
+    files = validation.files_to_validate(paths or (Path(settings["DATA_DIR"]),))
+    report = validation.validate_files(files, base=settings["BASE_URL"])
+    if fmt == "text":
+        click.echo(validation.report_text(report, lang=lang))
+    elif fmt == "json":
+        click.echo(json.dumps(validation.report_summary(report), ensure_ascii=False, indent=2))
+    else:
+        click.echo(report.graph.serialize(format=fmt))
+    ctx.exit(0 if report.conforms else 1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

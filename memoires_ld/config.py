@@ -1,0 +1,64 @@
+"""Settings, declared once with their help text.
+
+Order of precedence (lowest first): these defaults, `INSTANCE_DIR/config.py`, environment
+variables `MEMOIRES_LD_<NAME>`, then explicit overrides (CLI options, tests).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .iris import DEFAULT_BASE
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS = [
+    Setting("BASE_URL", DEFAULT_BASE, "Public base URL of the instance; fiche IRIs live under it."),
+    Setting("DATA_DIR", "data", "Folder of the published data (data/rdf) and the author aliases."),
+    Setting("INSTANCE_DIR", "instance", "Folder of the instance: store, config.py, secrets."),
+]
+
+DEFAULTS = {s.name: s.default for s in SETTINGS}
+PREFIX = "MEMOIRES_LD_"
+
+
+def _coerce(value: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        return value.strip().lower() in {"1", "true", "yes", "on", "oui"}
+    if isinstance(default, int):
+        return int(value)
+    if isinstance(default, float):
+        return float(value)
+    return value
+
+
+def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the effective settings as a dict."""
+    config = dict(DEFAULTS)
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    instance = Path(
+        overrides.get("INSTANCE_DIR")
+        or os.environ.get(PREFIX + "INSTANCE_DIR")
+        or config["INSTANCE_DIR"]
+    )
+    instance_file = instance / "config.py"
+    if instance_file.is_file():
+        namespace: dict[str, Any] = {}
+        exec(compile(instance_file.read_text(), str(instance_file), "exec"), namespace)
+        config.update({k: v for k, v in namespace.items() if k.isupper()})
+    for name, default in DEFAULTS.items():
+        if PREFIX + name in os.environ:
+            config[name] = _coerce(os.environ[PREFIX + name], default)
+    config.update(overrides)
+    if not str(config["BASE_URL"]).endswith("/"):
+        config["BASE_URL"] = str(config["BASE_URL"]) + "/"
+    return config

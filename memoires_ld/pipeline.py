@@ -1,0 +1,73 @@
+"""Import stages put together: read a source, map each fiche, validate it, write `data/`.
+
+All or nothing: if one fiche cannot be read or does not conform, nothing is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, PROV, RDF
+
+from . import datadir, validation
+from .errors import InvalidFiche
+from .iris import DEFAULT_BASE, Iris
+from .mapping import map_fiche
+from .namespaces import SCHEMA, bind_prefixes
+from .record import FicheRecord
+
+
+@dataclass
+class ImportResult:
+    fiches: dict[str, Graph]
+    report: validation.Report
+    written_to: Path | None = None
+
+    @property
+    def warnings(self) -> list[validation.Result]:
+        return self.report.warnings
+
+
+def provenance(run: URIRef, source_name: str, source_bytes: bytes) -> Graph:
+    """Describe the import run (PROV-O) without a clock: the same source gives the same data."""
+    g = bind_prefixes(Graph())
+    source = URIRef(f"{run}#source")
+    g.add((run, RDF.type, PROV.Activity))
+    g.add((run, PROV.used, source))
+    g.add((source, RDF.type, PROV.Entity))
+    g.add((source, DCTERMS.title, Literal(source_name)))
+    g.add((source, SCHEMA.sha256, Literal(hashlib.sha256(source_bytes).hexdigest())))
+    return g
+
+
+def map_and_validate(records: Iterable[FicheRecord], iris: Iris, run: URIRef) -> ImportResult:
+    """Map every record and validate each fiche; raise InvalidFiche if any does not conform."""
+    fiches: dict[str, Graph] = {}
+    for record in records:
+        fiches[record.tag] = map_fiche(record, iris, import_run=run)
+    report = validation.validate_many(fiches.values())
+    if not report.conforms:
+        raise InvalidFiche(
+            f"{len(report.violations)} violation(s) des formes SHACL : rien n'a été écrit.\n"
+            + validation.report_text(report),
+            report=report,
+        )
+    return ImportResult(fiches=fiches, report=report)
+
+
+def import_listing(source: Path, data_dir: Path) -> ImportResult:
+    """Import the YesWiki listing page `source` into `data_dir`, replacing its fiches."""
+    from .authors import load_aliases
+    from .importers.listing import parse_listing
+
+    raw = source.read_bytes()
+    records = parse_listing(raw.decode("utf-8"), aliases=load_aliases(data_dir / "aliases.csv"))
+    iris = Iris(DEFAULT_BASE)
+    run = iris.import_run("listing-" + hashlib.sha256(raw).hexdigest()[:12])
+    result = map_and_validate(records, iris, run)
+    result.written_to = datadir.write(data_dir, result.fiches, provenance(run, source.name, raw))
+    return result
