@@ -110,4 +110,3 @@ def _remove_stale(instance_dir: Path, keep: str) -> None:
             shutil.rmtree(old, ignore_errors=True)
     for old in instance_dir.glob(".loading-*"):
         shutil.rmtree(old, ignore_errors=True)
-

@@ -1,0 +1,39 @@
+"""The Flask application: `create_app(config=None)`.
+
+One blueprint per concern; every error we raise on purpose is a `MemoiresError` answered
+by one handler in the negotiated format.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from .. import config as settings
+from ..iris import Iris
+from ..store import open_store
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: settings (defaults < instance/config.py < env < `config`), store, routes."""
+    app = Flask(__name__)
+    app.config.update(settings.load(config))
+    app.config["IRIS"] = Iris(app.config["BASE_URL"])
+    app.extensions["store"] = open_store(
+        Path(app.config["INSTANCE_DIR"]), Path(app.config["DATA_DIR"]), app.config["BASE_URL"]
+    )
+
+    from . import errors
+
+    errors.register(app)
+    for blueprint in _blueprints():
+        app.register_blueprint(blueprint)
+    return app
+
+
+def _blueprints():
+    """Each concern's blueprint; modules are imported here so that create_app stays readable."""
+    from . import resources
+
+    return [resources.bp]
