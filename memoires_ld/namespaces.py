@@ -5,10 +5,12 @@ from __future__ import annotations
 from rdflib import Namespace
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SH, SKOS, VOID, XSD
 
+from .vocab import MLD
+
 #: Our own terms and concept schemes: one persistent namespace, the same on every instance,
-#: so that fiches harvested from several publishers share their terms.
+#: so that fiches harvested from several publishers share their terms. `MLD` (ns#) is a
+#: DefinedNamespace: only the terms minted in ontology/memoires-ld.ttl exist.
 W3ID = "https://w3id.org/memoires-ld/"
-MLD = Namespace(W3ID + "ns#")
 VOCAB = Namespace(W3ID + "vocab/")
 SHAPES = Namespace(W3ID + "shapes#")
 
