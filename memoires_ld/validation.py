@@ -162,6 +162,7 @@ def report_text(report: Report, lang: str = "fr") -> str:
     """A report for people, grouped by fiche (French unless lang="en")."""
     en = lang == "en"
     labels = SEVERITY_LABELS["en" if en else "fr"]
+    colon = ":" if en else " :"  # French puts a space before the colon
     n_fiches, n_v, n_w = len(report.fiches), len(report.violations), len(report.warnings)
     if en:
         verdict = "Conforms" if report.conforms else "Does not conform"
@@ -177,14 +178,13 @@ def report_text(report: Report, lang: str = "fr") -> str:
         lines.append("")
         lines.append(f"{'Record' if en else 'Fiche'} <{fiche}>")
         for r in results:
-            where = _path_text(r.path)
-            name = f"{r.name(lang)} ({where})" if r.name(lang) else where
+            # Our messages start with the field's name: the path says which property.
             severity = labels.get(r.severity, str(r.severity))
-            lines.append(f"  {severity} · {name} : {r.message(lang)}")
+            lines.append(f"  {severity} · {_path_text(r.path)} · {r.message(lang)}")
             if r.value is not None:
-                lines.append(f"      {'value' if en else 'valeur'} : {_node_text(r.value)}")
+                lines.append(f"      {'value' if en else 'valeur'}{colon} {_node_text(r.value)}")
             if r.focus != fiche:
-                lines.append(f"      {'on' if en else 'sur'} <{r.focus}>")
+                lines.append(f"      {'on' if en else 'sur'}{colon} <{r.focus}>")
     return "\n".join(lines)
 
 

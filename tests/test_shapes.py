@@ -590,11 +590,9 @@ def test_report_text_gives_the_messages_in_french_by_default_and_in_english():
     french, english = report_text(report), report_text(report, lang="en")
     assert french.startswith("Non conforme : 1 fiche(s), 1 violation(s), 1 avertissement(s).")
     assert f"Fiche <{FICHE}>" in french
-    assert (
-        "Violation · Année(s) de mise en œuvre (dct:temporal) : Année(s) de mise en œuvre" in french
-    )
+    assert "Violation · dct:temporal · Année(s) de mise en œuvre : au moins une" in french
     assert 'valeur : "20x7"^^xsd:gYear' in french
-    assert "Avertissement · Durée de l'action (schema:mainEntity/dct:extent) : " in french
+    assert "Avertissement · schema:mainEntity/dct:extent · Durée de l'action non" in french
     assert "Durée de l'action non renseignée." in french
     assert english.startswith("Does not conform: 1 record(s), 1 violation(s), 1 warning(s).")
     assert "Year(s) of implementation: at least one, an xsd:gYear of four digits" in english
