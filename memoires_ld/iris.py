@@ -70,6 +70,10 @@ class Iris:
     def image(self, tag: str, number: int) -> URIRef:
         return URIRef(f"{self.fiche(tag)}#image-{number}")
 
+    def attribution(self, tag: str, agent_slug: str) -> URIRef:
+        """The qualified attribution of a fiche to one of its authors (carries the role)."""
+        return URIRef(f"{self.fiche(tag)}#attribution-{quote(agent_slug, safe='')}")
+
     def agent(self, slug: str) -> URIRef:
         return self._iri("agent/" + quote(slug, safe=""))
 

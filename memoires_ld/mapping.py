@@ -11,8 +11,9 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, SKOS, XSD
 
 from . import description
+from . import iris as iris_
 from .iris import Iris
-from .namespaces import DCMITYPE, MLD, PAIR, SCHEMA, SHAPES, VOCAB, bind_prefixes
+from .namespaces import DCMITYPE, MLD, PAIR, SCHEMA, SHAPES, bind_prefixes
 from .record import Agent, FicheRecord
 
 LINK_PROPERTIES = {
@@ -28,7 +29,7 @@ AGENT_TYPES = {
     "agent": (FOAF.Agent,),
 }
 
-CANCELLED = VOCAB["statut/annulee"]
+CANCELLED = iris_.concept("statut", "annulee")
 
 
 def fr(text: str) -> Literal:
@@ -37,6 +38,8 @@ def fr(text: str) -> Literal:
 
 def date_time(value: datetime) -> Literal:
     """xsd:dateTime with its offset, written the way pyoxigraph and Jena keep it."""
+    if value.utcoffset() is None:
+        raise ValueError(f"a date without time zone cannot be published: {value}")
     return Literal(value.isoformat(), datatype=XSD.dateTime)
 
 
@@ -72,13 +75,17 @@ def map_fiche(record: FicheRecord, iris: Iris, *, import_run: URIRef | None = No
     if record.authors_raw:
         g.add((fiche, SCHEMA.creditText, Literal(record.authors_raw)))
     for agent in record.authors:
-        _add_author(g, fiche, agent, iris)
+        _add_author(g, record.tag, agent, iris)
     if record.owner:
+        # The wiki account that created the page ("écrite par"): it maintains the page,
+        # it is not an author.
         account = iris.account(record.owner)
-        g.add((fiche, PROV.wasAttributedTo, account))
+        g.add((fiche, SCHEMA.maintainer, account))
         g.add((account, RDF.type, FOAF.OnlineAccount))
-        g.add((account, RDF.type, PROV.Agent))
         g.add((account, FOAF.accountName, Literal(record.owner)))
+    if record.source:
+        g.add((fiche, DCTERMS.source, URIRef(record.source)))
+        g.add((fiche, PROV.hadPrimarySource, URIRef(record.source)))
     if record.licence is not None:
         g.add((fiche, DCTERMS.license, record.licence))
         g.add((fiche, SCHEMA.license, record.licence))
@@ -93,7 +100,7 @@ def map_fiche(record: FicheRecord, iris: Iris, *, import_run: URIRef | None = No
     if import_run is not None:
         g.add((fiche, PROV.wasGeneratedBy, import_run))
 
-    _add_action(g, record, fiche, action)
+    _add_action(g, record, iris)
     return g
 
 
@@ -103,7 +110,8 @@ def _add_title(g: Graph, node: URIRef, title: str) -> None:
     g.add((node, PAIR.label, Literal(title)))
 
 
-def _add_action(g: Graph, record: FicheRecord, fiche: URIRef, action: URIRef) -> None:
+def _add_action(g: Graph, record: FicheRecord, iris: Iris) -> None:
+    fiche, action = iris.fiche(record.tag), iris.action(record.tag)
     for t in (PAIR.Project, SCHEMA.Event, DCMITYPE.Event):
         g.add((action, RDF.type, t))
     _add_title(g, action, record.title)
@@ -122,6 +130,10 @@ def _add_action(g: Graph, record: FicheRecord, fiche: URIRef, action: URIRef) ->
         g.add((action, SCHEMA.eventStatus, scheduled))
     if record.success is not None:
         g.add((action, MLD.reussite, record.success))
+    for agent in record.contributors:
+        node = _add_agent(g, agent, iris)
+        g.add((action, PAIR.involves, node))
+        g.add((action, SCHEMA.contributor, node))
     for year in record.years:
         g.add((action, DCTERMS.temporal, Literal(f"{year:04d}", datatype=XSD.gYear)))
 
@@ -141,17 +153,24 @@ def _add_images(g: Graph, record: FicheRecord, iris: Iris) -> None:
             g.add((node, SCHEMA.caption, fr(caption)))
 
 
-def _add_author(g: Graph, fiche: URIRef, agent: Agent, iris: Iris) -> None:
+def _add_agent(g: Graph, agent: Agent, iris: Iris) -> URIRef:
     node = iris.agent(agent.slug)
-    g.add((fiche, DCTERMS.creator, node))
-    g.add((fiche, SCHEMA.author, node))
     for t in AGENT_TYPES[agent.kind]:
         g.add((node, RDF.type, t))
     g.add((node, FOAF.name, Literal(agent.name)))
     g.add((node, SCHEMA.name, Literal(agent.name)))
+    return node
+
+
+def _add_author(g: Graph, tag: str, agent: Agent, iris: Iris) -> None:
+    fiche = iris.fiche(tag)
+    node = _add_agent(g, agent, iris)
+    g.add((fiche, DCTERMS.creator, node))
+    g.add((fiche, SCHEMA.author, node))
+    g.add((fiche, PROV.wasAttributedTo, node))
     if agent.role:
         # A role is said of this agent on this fiche only: a qualified attribution (PROV-O §3.3).
-        attribution = URIRef(f"{fiche}#attribution-{agent.slug}")
+        attribution = iris.attribution(tag, agent.slug)
         g.add((fiche, PROV.qualifiedAttribution, attribution))
         g.add((attribution, RDF.type, PROV.Attribution))
         g.add((attribution, RDF.type, SCHEMA.Role))

@@ -64,11 +64,15 @@ class FicheRecord:
     links: list[Link] = field(default_factory=list)
     authors_raw: str = ""
     authors: list[Agent] = field(default_factory=list)
+    #: "Contributeur.trice.s ayant vécu cette action": people who took part in the action
+    contributors: list[Agent] = field(default_factory=list)
     licence: URIRef | None = None
     #: YesWiki account that owns the page ("écrite par …"), if shown
     owner: str | None = None
     created: datetime | None = None
     modified: datetime | None = None
+    #: the page of the fiche on its source site, if known
+    source: str | None = None
     #: the form's image field (file name as shown by YesWiki), if any
     image: str | None = None
     #: data-quality notes for people, in French (e.g. an uncertain character repair)
