@@ -66,8 +66,15 @@ def import_():
 
 @import_.command("listing")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--wiki",
+    default=None,
+    metavar="URL",
+    help="Address of the source wiki's pages, the page name appended "
+    "(default: the Osons wiki, http://osons.cc/wakka.php?wiki=).",
+)
 @click.pass_context
-def import_listing(ctx: click.Context, source: Path):
+def import_listing(ctx: click.Context, source: Path, wiki: str | None):
     """Import the text of a YesWiki Bazar listing page into data/rdf.
 
     Every fiche is mapped to RDF and validated; if one cannot be read or does not
@@ -77,10 +84,11 @@ def import_listing(ctx: click.Context, source: Path):
     Example:
         memoires-ld import listing ../shared/seeds/000_e007d1e8de5994bf.txt
     """
+    from .pipeline import OSONS_WIKI
     from .pipeline import import_listing as run
 
     data_dir = Path(_settings(ctx)["DATA_DIR"])
-    result = run(source, data_dir)
+    result = run(source, data_dir, wiki=wiki or OSONS_WIKI)
     warnings = result.report.warnings
     click.echo(
         f"{len(result.fiches)} fiche(s) importée(s) dans {result.written_to}, "

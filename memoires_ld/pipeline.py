@@ -59,13 +59,23 @@ def map_and_validate(records: Iterable[FicheRecord], iris: Iris, run: URIRef) ->
     return ImportResult(fiches=fiches, report=report)
 
 
-def import_listing(source: Path, data_dir: Path) -> ImportResult:
-    """Import the YesWiki listing page `source` into `data_dir`, replacing its fiches."""
+#: Pages of the Osons wiki, as its own links write them (e.g. `wakka.php?wiki=PageTest`).
+OSONS_WIKI = "http://osons.cc/wakka.php?wiki="
+
+
+def import_listing(source: Path, data_dir: Path, *, wiki: str = OSONS_WIKI) -> ImportResult:
+    """Import the YesWiki listing page `source` into `data_dir`, replacing its fiches.
+
+    `wiki` is the address of the source wiki's pages, to which the page name is appended:
+    each fiche links back to the page it was read from.
+    """
     from .authors import load_aliases
     from .importers.listing import parse_listing
 
     raw = source.read_bytes()
     records = parse_listing(raw.decode("utf-8"), aliases=load_aliases(data_dir / "aliases.csv"))
+    for record in records:
+        record.source = wiki + record.tag
     iris = Iris(DEFAULT_BASE)
     run = iris.import_run("listing-" + hashlib.sha256(raw).hexdigest()[:12])
     result = map_and_validate(records, iris, run)
