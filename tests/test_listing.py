@@ -223,6 +223,20 @@ def test_owner_image_and_line_of_each_fiche(records, by_tag, seed_lines):
     assert seed_lines[first.line - 1] == first.title
 
 
+def test_contributors_are_read_like_authors(records, seed_text):
+    assert all(r.contributors == [] for r in records)  # empty in every seed fiche
+    text = seed_text.replace(
+        "Contributeur.trice.s ayant vécu cette action\u00a0:\n",
+        "Contributeur.trice.s ayant vécu cette action\u00a0: Jehan, Alice Oechner\n",
+        1,
+    )
+    first = parse_listing(text)[0]
+    assert [(a.name, a.kind) for a in first.contributors] == [
+        ("Jehan", "person"),
+        ("Alice Oechsner", "person"),
+    ]
+
+
 def test_scrape_indentation_is_dropped(by_tag):
     # Fiches from "AtelierProfessionnelParticipatifAuFestival" on are indented in the source.
     festival = by_tag["AteliersDeLaCooperationADestinationDAc"]

@@ -255,8 +255,8 @@ class _Fiche:
         elif spec.key == "authors":
             self.record.authors_raw = value
             self.record.authors = parse_authors(value, self.aliases)
-        elif spec.key == "contributors" and value:
-            self.record.notes.append(f"Contributeur·rices indiqué·es mais non importé·es : {value}")
+        elif spec.key == "contributors":
+            self.record.contributors = parse_authors(value, self.aliases)
 
     def _facet(self, spec: Field, value: str) -> None:
         assert spec.scheme is not None
