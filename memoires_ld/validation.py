@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 
 import pyshacl
+import rdflib
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, SH
@@ -89,7 +90,12 @@ def load_shapes() -> Graph:
 def validate(data: Graph, *, shapes: Graph | None = None) -> Report:
     """Validate the graph of one fiche (or a few) against the shapes."""
     shapes = load_shapes() if shapes is None else shapes
-    _, report_graph, _ = pyshacl.validate(data, shacl_graph=shapes)
+    try:
+        _, report_graph, _ = pyshacl.validate(data, shacl_graph=shapes)
+    finally:
+        # pyshacl sets rdflib.NORMALIZE_LITERALS back to True when it is done, which would
+        # make rdflib rewrite rdf:HTML and dateTime literals from then on (see __init__.py).
+        rdflib.NORMALIZE_LITERALS = False
     report = Report(conforms=True, graph=report_graph)
     report.fiches = sorted(set(data.subjects(RDF.type, MLD.Fiche)))
     results = [
