@@ -25,6 +25,10 @@ SETTINGS = [
     Setting("BASE_URL", DEFAULT_BASE, "Public base URL of the instance; fiche IRIs live under it."),
     Setting("DATA_DIR", "data", "Folder of the published data (data/rdf) and the author aliases."),
     Setting("INSTANCE_DIR", "instance", "Folder of the instance: store, config.py, secrets."),
+    Setting("HOST", "127.0.0.1", "Address `memoires-ld serve` listens on."),
+    Setting("PORT", 8000, "Port `memoires-ld serve` listens on."),
+    Setting("WORKERS", 1, "Server processes; one holds the store, keep 1 unless CPU-bound."),
+    Setting("THREADS", 4, "Threads per server process (pyoxigraph runs queries in parallel)."),
 ]
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}

@@ -84,6 +84,23 @@ class Iris:
     def dataset(self) -> URIRef:
         return self._iri("dataset")
 
+    def dataset_part(self, name: str) -> URIRef:
+        """A part of the dataset description: a distribution, a subset, the SPARQL service."""
+        return URIRef(f"{self.dataset()}#{quote(name, safe='')}")
+
+    def catalog(self) -> URIRef:
+        return self._iri("catalog")
+
+    def void(self) -> URIRef:
+        """The well-known VoID description (VoID §7.2)."""
+        return self._iri(".well-known/void")
+
+    def sparql(self) -> URIRef:
+        return self._iri("sparql")
+
+    def dump(self, filename: str) -> URIRef:
+        return self._iri("dumps/" + quote(filename, safe=""))
+
     def fiches(self) -> URIRef:
         return self._iri("fiches")
 
