@@ -74,6 +74,22 @@ class Iris:
         """The qualified attribution of a fiche to one of its authors (carries the role)."""
         return URIRef(f"{self.fiche(tag)}#attribution-{quote(agent_slug, safe='')}")
 
+    def history(self, tag: str) -> URIRef:
+        """The history of a fiche: its revisions (a document, and the named graph holding them)."""
+        return URIRef(f"{self.fiche(tag)}/history")
+
+    def revision(self, tag: str, number: int) -> URIRef:
+        """One revision of a fiche, numbered from 1 (a prov:Entity and its change set)."""
+        return URIRef(f"{self.fiche(tag)}/revision/{number}")
+
+    def tombstone(self, tag: str) -> URIRef:
+        """The named graph that says a retired fiche is gone (served with 410 Gone)."""
+        return URIRef(f"{self.fiche(tag)}#tombstone")
+
+    def user(self, name: str) -> URIRef:
+        """An account of this instance, as history names who wrote a revision."""
+        return self._iri("user/" + quote(name, safe=""))
+
     def agent(self, slug: str) -> URIRef:
         return self._iri("agent/" + quote(slug, safe=""))
 
