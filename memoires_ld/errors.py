@@ -13,10 +13,12 @@ class MemoiresError(Exception):
     status = 500
     code = "erreur"
 
-    def __init__(self, message: str, *, detail: dict | None = None):
+    def __init__(self, message: str, *, detail: dict | None = None, headers: dict | None = None):
         super().__init__(message)
         self.message = message
         self.detail = detail or {}
+        #: HTTP headers the answer must carry (WWW-Authenticate, Retry-After, Allow…)
+        self.headers = headers or {}
 
     def as_dict(self) -> dict:
         return {"error": self.code, "status": self.status, "message": self.message, **self.detail}
@@ -53,6 +55,12 @@ class InvalidFiche(MemoiresError):
         super().__init__(message)
         self.report = report
 
+    def as_dict(self) -> dict:
+        from .validation import report_summary
+
+        summary = {"summary": report_summary(self.report)} if self.report is not None else {}
+        return {**super().as_dict(), **summary}
+
 
 class NotFound(MemoiresError):
     status = 404
@@ -62,3 +70,59 @@ class NotFound(MemoiresError):
 class BadRequest(MemoiresError):
     status = 400
     code = "requete-invalide"
+
+
+class Unauthorized(MemoiresError):
+    """No valid credentials: log in, or send `Authorization: Bearer <token>`."""
+
+    status = 401
+    code = "authentification-requise"
+
+    def __init__(self, message: str = "Connectez-vous, ou envoyez un jeton d'API.", **kw):
+        kw.setdefault("headers", {"WWW-Authenticate": 'Bearer realm="memoires-ld"'})
+        super().__init__(message, **kw)
+
+
+class Forbidden(MemoiresError):
+    """Known credentials, but the account may not do this (e.g. a reader writing)."""
+
+    status = 403
+    code = "interdit"
+
+
+class Conflict(MemoiresError):
+    """The resource already exists (a fiche created twice)."""
+
+    status = 409
+    code = "conflit"
+
+
+class Gone(MemoiresError):
+    """A fiche that was retired: its tombstone says when and why."""
+
+    status = 410
+    code = "fiche-retiree"
+
+
+class PreconditionFailed(MemoiresError):
+    """If-Match does not match: someone else changed the fiche meanwhile (no lost update)."""
+
+    status = 412
+    code = "modifiee-entre-temps"
+
+
+class PreconditionRequired(MemoiresError):
+    """A change without If-Match (RFC 6585 §3): the client must say which version it edits."""
+
+    status = 428
+    code = "if-match-requis"
+
+
+class UnsupportedMediaType(MemoiresError):
+    status = 415
+    code = "type-non-accepte"
+
+
+class TooManyRequests(MemoiresError):
+    status = 429
+    code = "trop-de-tentatives"

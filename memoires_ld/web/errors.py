@@ -24,7 +24,13 @@ def _wants(error_format_offered=("html", "jsonld", "turtle")):
 def respond(error: MemoiresError) -> Response:
     body = error.as_dict()
     kind = _wants()
-    if kind == "html":
+    report = getattr(error, "report", None)
+    if report is not None and kind in ("turtle", "jsonld"):
+        # A fiche that does not conform: the sh:ValidationReport itself (SHACL §3.6).
+        fmt = "json-ld" if kind == "jsonld" else "turtle"
+        media = "application/ld+json" if kind == "jsonld" else "text/turtle"
+        response = Response(report.graph.serialize(format=fmt), error.status, mimetype=media)
+    elif kind == "html":
         html = render_template("error.html", error=error), error.status
         response = Response(*html, mimetype="text/html")
     elif kind == "turtle":
@@ -41,6 +47,7 @@ def respond(error: MemoiresError) -> Response:
         response = Response(
             json.dumps(body, ensure_ascii=False), error.status, mimetype="application/json"
         )
+    response.headers.update(error.headers)
     return response
 
 
