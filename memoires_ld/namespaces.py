@@ -23,6 +23,8 @@ DASH = Namespace("http://datashapes.org/dash#")
 LDP = Namespace("http://www.w3.org/ns/ldp#")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 AS = Namespace("https://www.w3.org/ns/activitystreams#")
+#: Talis Changeset vocabulary: what a revision added and removed, as reified statements.
+CS = Namespace("http://purl.org/vocab/changeset/schema#")
 
 PREFIXES: dict[str, str] = {
     "mld": str(MLD),
@@ -43,6 +45,8 @@ PREFIXES: dict[str, str] = {
     "xsd": str(XSD),
     "sh": str(SH),
     "hydra": str(HYDRA),
+    "cs": str(CS),
+    "as": str(AS),
 }
 
 
