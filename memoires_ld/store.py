@@ -1,19 +1,25 @@
 """The store: an embedded, persistent Oxigraph database in the instance folder.
 
 Each fiche lives in its own named graph (named by the fiche IRI), the vocabulary in
-`https://w3id.org/memoires-ld/ns`; SPARQL sees the union of all graphs as its default graph.
+`https://w3id.org/memoires-ld/ns`, the provenance of the import (data/rdf/import.ttl) in
+the default graph; SPARQL sees the union of all graphs as its default graph.
 
 A load never touches the store being served: the data is loaded into a new folder
-`store-<version>/`, then `store.current` (a one-line file, replaced atomically) is pointed
-at it. A crash or kill -9 during a load leaves the previous store in use; a restart with
-unchanged data reopens the store as it is (no reload).
+`store-<version>/`, then `store.current` (a small file, replaced atomically) is pointed at
+it. A crash or kill -9 during a load leaves the previous store in use (or none: the next
+start loads again); a restart with unchanged data reopens the store as it is, read-only,
+without reading the data files: their names, sizes and modification times are compared with
+those recorded at the last load (the content digest is computed only when they differ).
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -24,6 +30,7 @@ from .resources import folder
 
 VOCABULARY_GRAPH = ox.NamedNode(W3ID + "ns")
 POINTER = "store.current"
+LOCK = "store.lock"
 
 
 def code_version() -> str:
@@ -39,6 +46,7 @@ class Store:
 
     def __init__(self, oxigraph: ox.Store, version: str, base: str):
         self.ox = oxigraph
+        #: changes whenever what the store holds changes: data, vocabulary or base URL
         self.version = version
         self.base = base
 
@@ -48,6 +56,10 @@ class Store:
         return self.ox.query(
             sparql, use_default_graph_as_union=True, substitutions=substitutions, **options
         )
+
+    def quads(self) -> Iterator[ox.Quad]:
+        """Every quad of every graph, graph by graph (the default graph's included)."""
+        return self.ox.quads_for_pattern(None, None, None, None)
 
     def graph_quads(self, graph_iri: str) -> list[ox.Quad]:
         return list(self.ox.quads_for_pattern(None, None, None, ox.NamedNode(graph_iri)))
@@ -63,45 +75,123 @@ class Store:
         return list(seen)
 
     def __len__(self) -> int:
+        """Number of quads (a triple repeated in two graphs counts twice)."""
         return len(self.ox)
 
 
 def load_into(target: ox.Store, data_dir: Path, base: str) -> None:
-    """Load the vocabulary and every fiche of `data_dir` into an empty store."""
-    for path in sorted(folder("ontology").glob("*.ttl")):
-        target.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=VOCABULARY_GRAPH)
-    fiches = data_dir / datadir.RDF_DIR / datadir.FICHES_DIR
-    for path in sorted(fiches.glob("*.ttl")):
-        # The file's own IRIs are relative: the fiche IRI is the file's IRI under `base`.
-        graph = ox.NamedNode(f"{base}fiche/{path.stem}")
-        target.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=base, to_graph=graph)
+    """Load the vocabulary, the import provenance and every fiche of `data_dir`.
+
+    One `bulk_extend` for everything: a `bulk_load` per file would write files to disk for
+    each fiche (0.9 s for the 38 seed fiches, and one RocksDB file per fiche).
+    """
+    target.bulk_extend(_quads_to_load(data_dir, base))
     target.flush()
 
 
+def _quads_to_load(data_dir: Path, base: str) -> Iterator[ox.Quad]:
+    for path in sorted(folder("ontology").glob("*.ttl")):
+        yield from _parse(path, None, VOCABULARY_GRAPH)
+    rdf = data_dir / datadir.RDF_DIR
+    if (rdf / datadir.IMPORT_FILE).is_file():
+        yield from _parse(rdf / datadir.IMPORT_FILE, base, ox.DefaultGraph())
+    for path in sorted((rdf / datadir.FICHES_DIR).glob("*.ttl")):
+        # The file's own IRIs are relative: the fiche IRI is the file's IRI under `base`.
+        yield from _parse(path, base, ox.NamedNode(f"{base}fiche/{path.stem}"))
+
+
+def _parse(path: Path, base: str | None, graph) -> Iterator[ox.Quad]:
+    for quad in ox.parse(
+        path=str(path), format=ox.RdfFormat.TURTLE, base_iri=base, rename_blank_nodes=True
+    ):
+        yield ox.Quad(quad.subject, quad.predicate, quad.object, graph)
+
+
 def open_store(instance_dir: Path, data_dir: Path, base: str) -> Store:
-    """Open the instance's store, (re)loading it first if `data_dir` or the base changed."""
+    """Open the instance's store read-only, (re)loading it first if data/ or the base changed.
+
+    Read-only: any number of threads and processes can share it (RocksDB takes no lock).
+    """
+    path, version = prepare(instance_dir, data_dir, base)
+    return Store(ox.Store.read_only(str(path)), version=version, base=base)
+
+
+def prepare(instance_dir: Path, data_dir: Path, base: str) -> tuple[Path, str]:
+    """Make sure the store of the current data exists; return its folder and version.
+
+    Serialised across processes by a lock file, so that two servers starting at once load
+    the data once.
+    """
     instance_dir.mkdir(parents=True, exist_ok=True)
-    wanted = f"{datadir.version(data_dir)}-{code_version()}-{_digest(base)}"
-    pointer = instance_dir / POINTER
-    current = pointer.read_text().strip() if pointer.exists() else None
-    path = instance_dir / f"store-{wanted}"
-    if current != wanted or not path.is_dir():
-        staging = instance_dir / f".loading-{wanted}-{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
-        fresh = ox.Store(str(staging))
-        load_into(fresh, data_dir, base)
-        del fresh
-        shutil.rmtree(path, ignore_errors=True)
-        os.replace(staging, path)
-        tmp = pointer.with_suffix(".tmp")
-        tmp.write_text(wanted + "\n")
-        os.replace(tmp, pointer)
+    with _locked(instance_dir / LOCK):
+        datadir.recover(data_dir)
+        stamp = f"{_stat_digest(data_dir)}-{code_version()}-{_digest(base)}"
+        pointer = instance_dir / POINTER
+        current, current_stamp = _read_pointer(pointer)
+        if current and current_stamp == stamp and (instance_dir / f"store-{current}").is_dir():
+            return instance_dir / f"store-{current}", current
+        wanted = f"{datadir.version(data_dir)}-{code_version()}-{_digest(base)}"
+        path = instance_dir / f"store-{wanted}"
+        if current != wanted or not path.is_dir():
+            _load(instance_dir, data_dir, base, path)
+        _write_atomically(pointer, f"{wanted}\n{stamp}\n")
         _remove_stale(instance_dir, keep=path.name)
-    return Store(ox.Store(str(path)), version=wanted, base=base)
+        return path, wanted
+
+
+def _load(instance_dir: Path, data_dir: Path, base: str, path: Path) -> None:
+    staging = instance_dir / f".loading-{path.name}-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    fresh = ox.Store(str(staging))
+    load_into(fresh, data_dir, base)
+    del fresh  # closes the database
+    shutil.rmtree(path, ignore_errors=True)
+    os.replace(staging, path)
+
+
+def _read_pointer(pointer: Path) -> tuple[str | None, str | None]:
+    if not pointer.exists():
+        return None, None
+    lines = pointer.read_text().split()
+    return (lines[0] if lines else None), (lines[1] if len(lines) > 1 else None)
+
+
+def _stat_digest(data_dir: Path) -> str:
+    """Digest of the data files' names, sizes and modification times (no content read)."""
+    digest = hashlib.sha256()
+    root = data_dir / datadir.RDF_DIR
+    for sub in (root, root / datadir.FICHES_DIR):
+        if not sub.is_dir():
+            continue
+        with os.scandir(sub) as entries:
+            files = sorted((e.name, e.stat()) for e in entries if e.name.endswith(".ttl"))
+        for name, stat in files:
+            digest.update(f"{sub.name}/{name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
 
 
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+@contextmanager
+def _locked(path: Path):
+    """An exclusive lock held by this process until the block ends (or the process dies)."""
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _remove_stale(instance_dir: Path, keep: str) -> None:
