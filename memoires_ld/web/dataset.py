@@ -1,0 +1,130 @@
+"""The dataset: its description (VoID, DCAT) in every format, and the dumps.
+
+    /dataset              the dataset (canonical IRI), also /dataset.ttl, ?format=ttl, …
+    /.well-known/void     the same description, where VoID §7.2 tells crawlers to look
+    /catalog              the DCAT catalogue (same graph, the catalogue first in HTML)
+    /dumps/<file>         memoires.nt.gz, memoires.ttl, memoires.jsonld, memoires.trig
+
+Every response carries an ETag derived from the store version: the data only changes when
+the server restarts on new data, so a client that revalidates gets a 304 until then.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, render_template, request, send_file, url_for
+
+from .. import dumps, void
+from ..errors import NotFound
+from ..namespaces import PREFIXES
+from .negotiation import RDF_FORMATS, negotiate
+
+bp = Blueprint("dataset", __name__)
+_lock = threading.Lock()
+
+
+def publication() -> void.Publication:
+    """The dataset's description for the store being served, prepared once per version."""
+    store = current_app.extensions["store"]
+    cached = current_app.extensions.get("publication")
+    if cached is None or cached.version != store.version:
+        with _lock:
+            cached = current_app.extensions.get("publication")
+            if cached is None or cached.version != store.version:
+                cached = void.prepare(store, _instance(), current_app.config["IRIS"])
+                current_app.extensions["publication"] = cached
+    return cached
+
+
+@bp.get("/dataset", defaults={"suffix": None}, endpoint="dataset")
+@bp.get("/dataset.<suffix>", endpoint="dataset")
+def dataset(suffix: str | None):
+    return _describe("dataset", suffix)
+
+
+@bp.get("/catalog", defaults={"suffix": None}, endpoint="catalog")
+@bp.get("/catalog.<suffix>", endpoint="catalog")
+def catalog(suffix: str | None):
+    return _describe("catalog", suffix)
+
+
+@bp.get("/.well-known/void", endpoint="void")
+def well_known_void():
+    return _describe("void", None)
+
+
+@bp.get("/dumps/<filename>")
+def dump(filename: str):
+    spec = dumps.BY_FILENAME.get(filename)
+    if spec is None:
+        names = ", ".join(dumps.BY_FILENAME)
+        raise NotFound(f"Pas de fichier de données « {filename} ». Fichiers : {names}.")
+    store = current_app.extensions["store"]
+    path = dumps.ensure(store, _instance(), spec)
+    response = send_file(
+        path,
+        mimetype=spec.served_as,
+        as_attachment=spec.gzip,
+        download_name=filename,
+        etag=store.version,
+        conditional=True,
+    )
+    response.cache_control.public = True
+    response.cache_control.no_cache = True  # revalidate: cheap, and always the current data
+    return response
+
+
+def _describe(page: str, suffix: str | None) -> Response:
+    fmt = negotiate(request.accept_mimetypes, explicit=suffix or request.args.get("format"))
+    published = publication()
+    endpoint = "dataset.catalog" if page == "catalog" else "dataset.dataset"
+    alternates = [(f, url_for(endpoint, suffix=f.suffix)) for f in RDF_FORMATS]
+    if fmt.oxigraph is None:
+        body = render_template(
+            "dataset.html",
+            page=page,
+            stats=published.stats,
+            sizes=published.sizes,
+            dumps=dumps.DUMPS,
+            iris=current_app.config["IRIS"],
+            alternates=alternates,
+            jsonld=_script_safe(_serialize(published.triples, ox.RdfFormat.JSON_LD)),
+            vocabularies=void.vocabularies(published.stats),
+            curie=_curie,
+        )
+        response = Response(body, mimetype="text/html")
+    else:
+        response = Response(_serialize(published.triples, fmt.oxigraph), mimetype=fmt.media_type)
+    response.vary.add("Accept")
+    response.headers["Link"] = ", ".join(
+        f'<{url}>; rel="alternate"; type="{f.media_type}"' for f, url in alternates
+    )
+    response.set_etag(f"{published.version}-{fmt.name}")
+    response.cache_control.public = True
+    response.cache_control.no_cache = True
+    return response.make_conditional(request)
+
+
+def _serialize(triples: list[ox.Triple], fmt: ox.RdfFormat) -> bytes:
+    prefixes = None if fmt == ox.RdfFormat.N_TRIPLES else PREFIXES
+    return ox.serialize(triples, format=fmt, prefixes=prefixes)
+
+
+def _curie(iri: str) -> str:
+    """`schema:Article` for a class or property of a namespace we publish, else the IRI."""
+    for prefix, namespace in PREFIXES.items():
+        if iri.startswith(namespace) and len(iri) > len(namespace):
+            return f"{prefix}:{iri[len(namespace) :]}"
+    return iri
+
+
+def _script_safe(json_bytes: bytes) -> str:
+    """JSON that cannot close the <script> element that holds it."""
+    return json_bytes.decode().replace("</", "<\\/")
+
+
+def _instance() -> Path:
+    return Path(current_app.config["INSTANCE_DIR"])
