@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from rdflib import URIRef
 
@@ -28,6 +29,10 @@ from .namespaces import VOCAB
 DEFAULT_BASE = "http://127.0.0.1:8000/"
 
 SCHEMES = ("nature", "participants", "duree", "statut", "reussite", "licence")
+
+
+def _query_string(query: Sequence[tuple[str, str]]) -> str:
+    return "?" + urlencode(query, quote_via=quote) if query else ""
 
 
 def slugify(text: str) -> str:
@@ -117,8 +122,13 @@ class Iris:
     def dump(self, filename: str) -> URIRef:
         return self._iri("dumps/" + quote(filename, safe=""))
 
-    def fiches(self) -> URIRef:
-        return self._iri("fiches")
+    def fiches(self, query: Sequence[tuple[str, str]] = ()) -> URIRef:
+        """The listing of the fiches; `query` (filters, sort, page) in its canonical order."""
+        return self._iri("fiches" + _query_string(query))
+
+    def statistics(self, query: Sequence[tuple[str, str]] = ()) -> URIRef:
+        """The statistics page, of all fiches or of those `query` selects."""
+        return self._iri("statistiques" + _query_string(query))
 
     def import_run(self, key: str) -> URIRef:
         return self._iri("import/" + quote(key, safe=""))
