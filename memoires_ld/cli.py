@@ -138,5 +138,34 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], fmt: str, lang: str):
     ctx.exit(0 if report.conforms else 1)
 
 
+@main.command()
+@click.option("--host", help="Address to listen on (MEMOIRES_LD_HOST; default 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (MEMOIRES_LD_PORT; default 8000).")
+@click.option(
+    "--base-url",
+    "serve_base_url",
+    help="Public base URL (MEMOIRES_LD_BASE_URL; default http://127.0.0.1:8000/): "
+    "pass http://HOST:PORT/ with another port so that IRIs resolve here.",
+)
+@click.option("--workers", type=int, help="Server processes (MEMOIRES_LD_WORKERS; default 1).")
+@click.option("--threads", type=int, help="Threads per process (MEMOIRES_LD_THREADS; default 4).")
+@click.pass_context
+def serve(ctx: click.Context, host, port, serve_base_url, workers, threads):
+    """Serve the data folder over HTTP (gunicorn, threads sharing the embedded store).
+
+    The first start loads data/ and the vocabulary into the store in INSTANCE_DIR and
+    writes the dumps; later starts reopen them at once, reloading only if data/ changed.
+
+    \b
+    Example:
+        memoires-ld serve --port 8080 --base-url http://127.0.0.1:8080/
+    """
+    from .serve import serve as run
+
+    options = {"HOST": host, "PORT": port, "BASE_URL": serve_base_url}
+    options |= {"WORKERS": workers, "THREADS": threads}
+    run(config.load({**_settings(ctx), **options}))
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
