@@ -23,7 +23,7 @@ from urllib.parse import quote, urlencode
 
 from rdflib import URIRef
 
-from .namespaces import VOCAB
+from .namespaces import VOCAB, W3ID
 
 #: Base used when the data is written to `data/` (then made relative) and in tests.
 DEFAULT_BASE = "http://127.0.0.1:8000/"
@@ -129,6 +129,56 @@ class Iris:
     def statistics(self, query: Sequence[tuple[str, str]] = ()) -> URIRef:
         """The statistics page, of all fiches or of those `query` selects."""
         return self._iri("statistiques" + _query_string(query))
+
+    # -- pages and documents served by the instance -----------------------------------
+    def home(self) -> URIRef:
+        return self._iri("")
+
+    def vocabulary(self) -> URIRef:
+        """The page listing the concept schemes (the vocabulary served locally)."""
+        return self._iri("vocab")
+
+    def scheme_page(self, name: str) -> URIRef:
+        """Where this instance serves the concept scheme `vocab/{name}`."""
+        return self._iri("vocab/" + quote(name, safe=""))
+
+    def concept_page(self, scheme_name: str, notation: str) -> URIRef:
+        """Where this instance serves a concept (Creative Commons licences too, by notation)."""
+        return self._iri(f"vocab/{quote(scheme_name, safe='')}/{quote(notation, safe='')}")
+
+    def ontology(self) -> URIRef:
+        """Where this instance serves https://w3id.org/memoires-ld/ns and its terms."""
+        return self._iri("ns")
+
+    def shapes(self) -> URIRef:
+        """Where this instance serves the SHACL shapes https://w3id.org/memoires-ld/shapes."""
+        return self._iri("shapes")
+
+    def context(self, version: str | None = None) -> URIRef:
+        """The JSON-LD context: the latest, or a fixed version (`context/0.1.0.jsonld`)."""
+        if version is None:
+            return self._iri("context.jsonld")
+        return self._iri(f"context/{quote(version, safe='')}.jsonld")
+
+    def static(self, filename: str) -> URIRef:
+        return self._iri("static/" + quote(filename))
+
+    def page(self, iri: str) -> str:
+        """The URL that dereferences `iri` on this instance: our own IRIs as they are, the
+        w3id vocabulary IRIs at their local copy (/vocab, /ns, /shapes), others unchanged."""
+        iri = str(iri)
+        if not iri.startswith(W3ID):
+            return iri
+        rest = iri[len(W3ID) :]
+        for prefix in ("vocab/", "ns", "shapes"):
+            if rest.startswith(prefix) and (prefix.endswith("/") or rest[len(prefix) :][:1] in "#"):
+                return self.base + rest
+        return iri
+
+    @staticmethod
+    def representation(url: str, suffix: str) -> URIRef:
+        """The URL of one representation of a resource: `fiche/X` → `fiche/X.ttl`."""
+        return URIRef(f"{url}.{suffix}")
 
     def import_run(self, key: str) -> URIRef:
         return self._iri("import/" + quote(key, safe=""))
