@@ -1,0 +1,170 @@
+"""Full-text search: an SQLite FTS5 index of titles, descriptions and authors.
+
+One index file per dataset version in the instance folder (`search-<version>.sqlite`),
+written aside then renamed into place, so that workers and restarts share it. Words are
+matched without regard to case or accents (`unicode61 remove_diacritics 2`; "œuvre" and
+"oeuvre" are both tried), each word of the query as a prefix: "cooperation"
+finds "Coopération", "numéri" finds "numérique". The query is never passed to FTS5 as
+syntax: each word becomes a quoted string, so any input is harmless.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from contextlib import closing
+from pathlib import Path
+
+SCHEMA = """CREATE VIRTUAL TABLE fiches USING fts5(
+  title, description, authors,
+  tokenize = "unicode61 remove_diacritics 2"
+)"""
+#: Column weights of bm25(): a word of the title counts ten times a word of the text.
+RANK = "bm25(fiches, 10.0, 1.0, 3.0)"
+MAX_WORDS = 12
+
+DOCUMENTS_QUERY = """PREFIX mld: <https://w3id.org/memoires-ld/ns#>
+PREFIX dct: <http://purl.org/dc/terms/>
+PREFIX foaf: <http://xmlns.com/foaf/0.1/>
+SELECT ?fiche ?title ?description ?authors WHERE {
+  ?fiche a mld:Fiche .
+  OPTIONAL { ?fiche dct:title ?title }
+  OPTIONAL { ?fiche dct:description ?description }
+  OPTIONAL { SELECT ?fiche (GROUP_CONCAT(?name; separator=", ") AS ?authors) WHERE {
+    ?fiche a mld:Fiche ; dct:creator/foaf:name ?name } GROUP BY ?fiche }
+}"""
+
+_WORD = re.compile(r"\w+")
+
+
+LIGATURES = {"oe": "œ", "ae": "æ"}
+
+
+def _spellings(word: str) -> list[str]:
+    """The word, and the word with ligatures (unicode61 folds accents, not "œ" into "oe")."""
+    plain = word.casefold().replace("œ", "oe").replace("æ", "ae")
+    tied = plain
+    for letters, ligature in LIGATURES.items():
+        tied = tied.replace(letters, ligature)
+    return [plain] if tied == plain else [plain, tied]
+
+
+def match_expression(text: str) -> str:
+    """The FTS5 query for what a person typed: every word, as a quoted prefix, all required.
+
+    Words are taken with `\\w+` and quoted, so that no FTS5 syntax passes through.
+    """
+    terms = []
+    for word in _WORD.findall(text)[:MAX_WORDS]:
+        spellings = [f'"{s}"*' for s in _spellings(word)]
+        terms.append(spellings[0] if len(spellings) == 1 else f"({' OR '.join(spellings)})")
+    return " ".join(terms)
+
+
+def documents(store, ordinal: Mapping[str, int]) -> Iterable[tuple[int, str, str, str]]:
+    """(rowid, title, description, authors) of each fiche, rowid being its facet ordinal."""
+    seen = set()
+    for row in store.query(DOCUMENTS_QUERY):
+        n = ordinal.get(row["fiche"].value)
+        if n is None or n in seen:
+            continue
+        seen.add(n)
+        yield (
+            n,
+            *(
+                row[k].value if row[k] is not None else ""
+                for k in ("title", "description", "authors")
+            ),
+        )
+
+
+def build(path: Path, docs: Iterable[tuple[int, str, str, str]]) -> Path:
+    """Write the index to `path`, atomically (a reader never sees half an index)."""
+    staging = path.with_name(f".{path.name}-{os.getpid()}-{threading.get_ident()}")
+    staging.unlink(missing_ok=True)
+    with closing(sqlite3.connect(staging)) as db, db:
+        db.execute(SCHEMA)
+        db.executemany(
+            "INSERT INTO fiches(rowid, title, description, authors) VALUES (?, ?, ?, ?)", docs
+        )
+        db.execute("INSERT INTO fiches(fiches) VALUES ('optimize')")
+    os.replace(staging, path)
+    return path
+
+
+class TextIndex:
+    """Search one index file; results of recent queries are kept (they page through)."""
+
+    def __init__(self, path: Path, cache_size: int = 64):
+        self.path = path
+        self._cache: OrderedDict[str, list[int]] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    def match(self, text: str) -> list[int]:
+        """Rowids (facet ordinals) of the fiches matching every word, best first."""
+        expression = match_expression(text)
+        if not expression:
+            return []
+        with self._lock:
+            if expression in self._cache:
+                self._cache.move_to_end(expression)
+                return self._cache[expression]
+        with closing(self._connect()) as db:
+            found = [
+                n
+                for (n,) in db.execute(
+                    f"SELECT rowid FROM fiches WHERE fiches MATCH ? ORDER BY {RANK}", (expression,)
+                )
+            ]
+        with self._lock:
+            self._cache[expression] = found
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return found
+
+    def snippets(self, text: str, rowids: Iterable[int]) -> dict[int, str]:
+        """An extract of the description around the words found, marked with \x02…\x03."""
+        expression, rowids = match_expression(text), list(rowids)
+        if not expression or not rowids:
+            return {}
+        marks = ",".join("?" * len(rowids))
+        with closing(self._connect()) as db:
+            rows = db.execute(
+                "SELECT rowid, snippet(fiches, 1, char(2), char(3), '…', 24) FROM fiches "
+                f"WHERE fiches MATCH ? AND rowid IN ({marks})",
+                (expression, *rowids),
+            )
+            return {n: s for n, s in rows if "\x02" in s}
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+
+
+_lock = threading.Lock()
+_indexes: dict[Path, TextIndex] = {}
+
+
+def index_for(store, index, folder: Path) -> TextIndex:
+    """The text index of `index`'s fiches in `folder`, built if missing.
+
+    Its rowids are the ordinals of `index`: the file is named by the store version and by
+    the digest of the numbering, so that it never outlives either.
+    """
+    path = folder / f"search-{index.version}-{index.digest}.sqlite"
+    found = _indexes.get(path)
+    if found is not None and path.exists():
+        return found
+    with _lock:
+        if not path.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            build(path, documents(store, index.ordinal))
+            for old in folder.glob("search-*.sqlite"):
+                if old != path:
+                    old.unlink(missing_ok=True)
+        found = _indexes[path] = TextIndex(path)
+    return found

@@ -1,0 +1,210 @@
+"""`/fiches`: the listing, with facets, search, sort and pages, in HTML and as Hydra RDF.
+
+The URL grammar is in `query.py`, the filtering and counting in `facets.py`, the text
+search in `search.py`; this module only wires them to HTTP and to the template.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, render_template, request
+from markupsafe import Markup, escape
+from rdflib import URIRef
+
+from .. import facets, search, vocabulary
+from ..errors import NotFound
+from ..facets import FACETS, Query, Result
+from . import hydra
+from .negotiation import FORMATS, RDF_FORMATS, negotiate
+from .query import language, params, parse, toggled
+from .texts import TEXT
+
+bp = Blueprint("listing", __name__)
+
+AUTHORS_SHOWN = 15
+EXCERPT = 240
+
+
+@bp.get("/fiches", defaults={"suffix": None})
+@bp.get("/fiches.<suffix>")
+def fiches(suffix: str | None):
+    fmt = negotiate(request.accept_mimetypes, explicit=suffix or request.args.get("format"))
+    query = parse(request.args, request.query_string)
+    index, text_index = indexes()
+    matches = text_index.match(query.text) if query.text else None
+    result = index.find(query, matches)
+    if query.page > result.pages:
+        raise NotFound(f"Il n'y a que {result.pages} page(s) de fiches pour ces filtres.")
+    iris = current_app.config["IRIS"]
+    if fmt.oxigraph is None:
+        lang = language(request.args)
+        body = render_template("fiches.html", **page_context(query, result, lang))
+        response = Response(body, mimetype="text/html")
+        response.headers["Content-Language"] = lang
+    else:
+        triples = hydra.collection(iris, query, result)
+        prefixes = None if fmt.oxigraph == ox.RdfFormat.N_TRIPLES else hydra.PREFIXES
+        body = ox.serialize(triples, format=fmt.oxigraph, prefixes=prefixes)
+        response = Response(body, mimetype=fmt.media_type)
+    response.vary.add("Accept")
+    response.headers["Link"] = ", ".join(
+        f'<{url}>; rel="alternate"; type="{f.media_type}"' for f, url in alternates(query)
+    )
+    key = f"{index.version}|{fmt.name}|{request.full_path}".encode()
+    response.set_etag(hashlib.sha256(key).hexdigest()[:20])
+    response.cache_control.public = True
+    response.cache_control.no_cache = True
+    return response.make_conditional(request)
+
+
+def indexes() -> tuple[facets.FacetIndex, search.TextIndex]:
+    """The facet and text indexes of the store being served (built on first use)."""
+    store = current_app.extensions["store"]
+    index = facets.index_for(store)
+    return index, search.index_for(store, index, Path(current_app.config["INSTANCE_DIR"]))
+
+
+def alternates(query: Query) -> list[tuple]:
+    iris = current_app.config["IRIS"]
+    return [(f, iris.fiches([*params(query), ("format", f.suffix)])) for f in RDF_FORMATS]
+
+
+# -- the HTML page ---------------------------------------------------------------------
+
+
+@dataclass
+class Choice:
+    key: str
+    label: str
+    count: int
+    selected: bool
+    href: str
+
+
+@dataclass
+class FacetView:
+    name: str
+    title: str
+    choices: list[Choice]
+
+
+def page_context(query: Query, result: Result, lang: str) -> dict:
+    """Everything fiches.html shows, with every link already built."""
+    index, text_index = indexes()
+    snippets = text_index.snippets(query.text, [index.ordinal[f.iri] for f in result.items])
+    return {
+        "lang": lang,
+        "t": TEXT[lang],
+        "query": query,
+        "result": result,
+        "facets": [facet_view(f.name, query, result, lang) for f in FACETS],
+        "items": [item_view(f, snippets.get(index.ordinal[f.iri]), lang) for f in result.items],
+        "active": active_filters(query, lang),
+        "pages": page_links(query, result, lang),
+        "sorts": [(s, TEXT[lang]["sort"][s]) for s in TEXT[lang]["sort"]],
+        "hidden": [(k, v) for k, v in params(query, page=1) if k not in ("q", "tri")]
+        + ([("lang", lang)] if lang != "fr" else []),
+        "clear": href(Query(), lang),
+        "action": current_app.config["IRIS"].fiches(),
+        "previous": href(query, lang, page=query.page - 1) if query.page > 1 else None,
+        "next": href(query, lang, page=query.page + 1) if query.page < result.pages else None,
+        "statistics": current_app.config["IRIS"].statistics(
+            _with_lang(params(query, page=1), lang)
+        ),
+        "alternates": [(f, url) for f, url in alternates(query)],
+        "formats": {f.name: f for f in FORMATS},
+    }
+
+
+def href(query: Query, lang: str, page: int | None = None) -> str:
+    return current_app.config["IRIS"].fiches(_with_lang(params(query, page=page), lang))
+
+
+def _with_lang(pairs: list[tuple[str, str]], lang: str) -> list[tuple[str, str]]:
+    return [*pairs, ("lang", lang)] if lang != "fr" else pairs
+
+
+def label(facet: str, key: str, lang: str) -> str:
+    """What a person reads for a facet value."""
+    if facet == "annee":
+        return key
+    if facet == "auteur":
+        return facets.index_for(current_app.extensions["store"]).agent_names.get(key, key)
+    return vocabulary.pref_label(URIRef(facets.notations(facet)[key]), lang)
+
+
+def facet_view(name: str, query: Query, result: Result, lang: str) -> FacetView:
+    counts = result.counts[name]
+    selected = query.filters.get(name, frozenset())
+    if name == "annee":
+        keys = sorted(set(counts) | selected, reverse=True)
+    elif name == "auteur":
+        ranked = sorted((k for k in counts if counts[k] and k not in selected), key=counts.get)
+        keys = sorted(selected) + sorted(ranked[::-1][:AUTHORS_SHOWN], key=lambda k: -counts[k])
+    else:
+        keys = list(facets.notations(name))
+    choices = [
+        Choice(
+            k,
+            label(name, k, lang),
+            counts.get(k, 0),
+            k in selected,
+            href(toggled(query, name, k), lang),
+        )
+        for k in keys
+    ]
+    return FacetView(name, TEXT[lang]["facet"][name], choices)
+
+
+def item_view(fiche: facets.Fiche, snippet: str | None, lang: str) -> dict:
+    values = {f.name: [label(f.name, k, lang) for k in fiche.keys(f.name)] for f in FACETS[:5]}
+    return {
+        "iri": fiche.iri,
+        "title": fiche.title,
+        "years": fiche.keys("annee"),
+        "values": values,
+        "excerpt": _marked(snippet) if snippet else excerpt(fiche.iri),
+    }
+
+
+def excerpt(iri: str) -> str:
+    """The beginning of a fiche's description, cut at a word."""
+    store = current_app.extensions["store"]
+    predicate = ox.NamedNode("http://purl.org/dc/terms/description")
+    for quad in store.ox.quads_for_pattern(ox.NamedNode(iri), predicate, None):
+        text = " ".join(quad.object.value.split())
+        return text if len(text) <= EXCERPT else text[:EXCERPT].rsplit(" ", 1)[0] + " …"
+    return ""
+
+
+def _marked(snippet: str) -> Markup:
+    """A search extract, its words found in <mark>, everything else escaped."""
+    text = str(escape(" ".join(snippet.split())))
+    return Markup(text.replace("\x02", "<mark>").replace("\x03", "</mark>"))
+
+
+def active_filters(query: Query, lang: str) -> list[tuple[str, str]]:
+    """(label, link that removes it) of each selected value."""
+    return [
+        (
+            f"{TEXT[lang]['facet'][f.name]} : {label(f.name, k, lang)}",
+            href(toggled(query, f.name, k), lang),
+        )
+        for f in FACETS
+        for k in sorted(query.filters.get(f.name, ()))
+    ]
+
+
+def page_links(query: Query, result: Result, lang: str) -> list[tuple[int | None, str]]:
+    """(page number or None for a gap, link) around the current page."""
+    shown = sorted({1, result.pages} | set(range(query.page - 2, query.page + 3)))
+    links: list[tuple[int | None, str]] = []
+    for n in (n for n in shown if 1 <= n <= result.pages):
+        if links and links[-1][0] is not None and n - links[-1][0] > 1:
+            links.append((None, ""))
+        links.append((n, href(query, lang, page=n)))
+    return links
