@@ -34,6 +34,6 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _blueprints():
     """Each concern's blueprint; modules are imported here so that create_app stays readable."""
-    from . import dataset, resources
+    from . import dataset, listing, resources
 
-    return [resources.bp, dataset.bp]
+    return [resources.bp, dataset.bp, listing.bp]
