@@ -4,12 +4,17 @@ Each fiche lives in its own named graph (named by the fiche IRI), the vocabulary
 `https://w3id.org/memoires-ld/ns`, the provenance of the import (data/rdf/import.ttl) in
 the default graph; SPARQL sees the union of all graphs as its default graph.
 
-A load never touches the store being served: the data is loaded into a new folder
-`store-<version>/`, then `store.current` (a small file, replaced atomically) is pointed at
-it. A crash or kill -9 during a load leaves the previous store in use (or none: the next
-start loads again); a restart with unchanged data reopens the store as it is, read-only,
-without reading the data files: their names, sizes and modification times are compared with
-those recorded at the last load (the content digest is computed only when they differ).
+A new instance loads data/ into a new folder `store-<version>/`, then `store.current` (a
+small file, replaced atomically) is pointed at it: a crash or kill -9 during that load leaves
+no store (the next start loads again). Afterwards the store also holds fiches written on the
+web (writes.py), so it is never reloaded: a changed data/ is applied as an import through
+the write path (one revision by "import" per changed fiche). A restart with unchanged data
+reopens the store as it is, without reading the data files: their names, sizes and
+modification times are compared with those recorded at the last start. A new BASE_URL starts
+a new store (the old one, with the old IRIs, stays in its folder).
+
+`Store.version` changes with every write (a counter in the store's own bookkeeping graph,
+updated in the write's transaction): caches and ETags key on it.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import fcntl
 import hashlib
 import os
 import shutil
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,11 +50,24 @@ def code_version() -> str:
 class Store:
     """A small interface over pyoxigraph; a remote SPARQL engine can implement the same."""
 
-    def __init__(self, oxigraph: ox.Store, version: str, base: str):
+    def __init__(self, oxigraph: ox.Store, version: str, base: str, *, writable: bool = True):
         self.ox = oxigraph
-        #: changes whenever what the store holds changes: data, vocabulary or base URL
-        self.version = version
+        self._loaded = version
         self.base = base
+        #: False for a store opened read-only (writes are refused)
+        self.writable = writable
+
+    @property
+    def version(self) -> str:
+        """Changes whenever what the store holds changes: each write, data, vocabulary, base."""
+        from .history import write_count
+
+        count = write_count(self.ox)
+        return f"{self._loaded}.{count}" if count else self._loaded
+
+    @version.setter
+    def version(self, value: str) -> None:
+        self._loaded = value
 
     # -- reading -------------------------------------------------------------
     def query(self, sparql: str, *, substitutions: dict | None = None, **options):
@@ -58,8 +77,17 @@ class Store:
         )
 
     def quads(self) -> Iterator[ox.Quad]:
-        """Every quad of every graph, graph by graph (the default graph's included)."""
-        return self.ox.quads_for_pattern(None, None, None, None)
+        """Every quad of the published data, graph by graph (the default graph's included).
+
+        Not published this way: the fiches' histories and tombstones (served on their own
+        pages), the store's bookkeeping.
+        """
+        for graph in [ox.DefaultGraph(), *sorted(self.published_graphs(), key=str)]:
+            yield from self.ox.quads_for_pattern(None, None, None, graph)
+
+    def published_graphs(self) -> list[ox.NamedNode]:
+        """The named graphs of the published data: the fiches and the vocabulary."""
+        return [g for g in self.ox.named_graphs() if not _internal(g.value)]
 
     def graph_quads(self, graph_iri: str) -> list[ox.Quad]:
         return list(self.ox.quads_for_pattern(None, None, None, ox.NamedNode(graph_iri)))
@@ -77,6 +105,11 @@ class Store:
     def __len__(self) -> int:
         """Number of quads (a triple repeated in two graphs counts twice)."""
         return len(self.ox)
+
+
+def _internal(graph: str) -> bool:
+    """A graph of history.py: a fiche's history or tombstone, the store's bookkeeping."""
+    return graph.endswith(("/history", "#tombstone")) or graph.startswith("urn:x-memoires-ld:")
 
 
 def load_into(target: ox.Store, data_dir: Path, base: str) -> None:
@@ -107,13 +140,39 @@ def _parse(path: Path, base: str | None, graph) -> Iterator[ox.Quad]:
         yield ox.Quad(quad.subject, quad.predicate, quad.object, graph)
 
 
-def open_store(instance_dir: Path, data_dir: Path, base: str) -> Store:
-    """Open the instance's store read-only, (re)loading it first if data/ or the base changed.
+def open_store(instance_dir: Path, data_dir: Path, base: str, *, writable: bool = False) -> Store:
+    """Open the instance's store, loading data/ on first start or applying its changes.
 
-    Read-only: any number of threads and processes can share it (RocksDB takes no lock).
+    Read-only by default: any number of threads and processes can share it (RocksDB takes no
+    lock). `writable=True` (the web app with one worker): only one process may hold it; in
+    that process every caller shares one handle.
     """
     path, version = prepare(instance_dir, data_dir, base)
-    return Store(ox.Store.read_only(str(path)), version=version, base=base)
+    return _store(path, version, base, writable=writable)
+
+
+class _Handle:
+    """An open database, shared by every Store of this process on the same folder."""
+
+    def __init__(self, oxigraph: ox.Store, writable: bool):
+        self.ox = oxigraph
+        self.writable = writable
+
+
+#: Closed when the last Store using it is gone (e.g. before gunicorn forks its workers).
+_OPEN: weakref.WeakValueDictionary[str, _Handle] = weakref.WeakValueDictionary()
+
+
+def _store(path: Path, version: str, base: str, *, writable: bool) -> Store:
+    """A Store on `path`, sharing this process's handle on it (RocksDB allows one writer)."""
+    key = str(path.resolve())
+    handle = _OPEN.get(key)
+    if handle is None or (writable and not handle.writable):
+        oxigraph = ox.Store(str(path)) if writable else ox.Store.read_only(str(path))
+        handle = _OPEN[key] = _Handle(oxigraph, writable)
+    store = Store(handle.ox, version=version, base=base, writable=handle.writable)
+    store._handle = handle  # keeps it open as long as the store is used
+    return store
 
 
 def prepare(instance_dir: Path, data_dir: Path, base: str) -> tuple[Path, str]:
@@ -130,13 +189,28 @@ def prepare(instance_dir: Path, data_dir: Path, base: str) -> tuple[Path, str]:
         current, current_stamp = _read_pointer(pointer)
         if current and current_stamp == stamp and (instance_dir / f"store-{current}").is_dir():
             return instance_dir / f"store-{current}", current
-        wanted = f"{datadir.version(data_dir)}-{code_version()}-{_digest(base)}"
-        path = instance_dir / f"store-{wanted}"
-        if current != wanted or not path.is_dir():
+        existing = _existing(instance_dir, base, current)
+        if existing is None:  # a new instance (or a new base URL): load data/
+            current = f"{datadir.version(data_dir)}-{code_version()}-{_digest(base)}"
+            path = instance_dir / f"store-{current}"
             _load(instance_dir, data_dir, base, path)
-        _write_atomically(pointer, f"{wanted}\n{stamp}\n")
+        else:  # data/ or the vocabulary changed: import the changes through the write path
+            from .writes import sync_store
+
+            current, path = existing, instance_dir / f"store-{existing}"
+            sync_store(_store(path, current, base, writable=True), data_dir)
+        _write_atomically(pointer, f"{current}\n{stamp}\n")
         _remove_stale(instance_dir, keep=path.name)
-        return path, wanted
+        return path, current
+
+
+def _existing(instance_dir: Path, base: str, current: str | None) -> str | None:
+    """The store folder of this base URL, if there is one."""
+    suffix = f"-{_digest(base)}"
+    if current and current.endswith(suffix) and (instance_dir / f"store-{current}").is_dir():
+        return current
+    found = sorted(instance_dir.glob(f"store-*{suffix}"))
+    return found[0].name.removeprefix("store-") if found else None
 
 
 def _load(instance_dir: Path, data_dir: Path, base: str, path: Path) -> None:
@@ -144,6 +218,9 @@ def _load(instance_dir: Path, data_dir: Path, base: str, path: Path) -> None:
     shutil.rmtree(staging, ignore_errors=True)
     fresh = ox.Store(str(staging))
     load_into(fresh, data_dir, base)
+    from .writes import record_load
+
+    record_load(fresh, base, data_dir)
     del fresh  # closes the database
     shutil.rmtree(path, ignore_errors=True)
     os.replace(staging, path)
@@ -195,7 +272,9 @@ def _locked(path: Path):
 
 
 def _remove_stale(instance_dir: Path, keep: str) -> None:
-    for old in instance_dir.glob("store-*"):
+    """Remove interrupted loads and older stores of the same base URL (never another's)."""
+    suffix = keep.rsplit("-", 1)[-1]
+    for old in instance_dir.glob(f"store-*-{suffix}"):
         if old.name != keep:
             shutil.rmtree(old, ignore_errors=True)
     for old in instance_dir.glob(".loading-*"):

@@ -1,0 +1,361 @@
+"""The history of each fiche: one revision per write, kept in the store and queryable in SPARQL.
+
+Each fiche has a named graph `{fiche}/history` (kept when the fiche is retired) holding::
+
+    <fiche/T/history> a as:OrderedCollection ; dct:subject <fiche/T> ;
+        as:totalItems 3 ; as:last <fiche/T/revision/3> .
+    <fiche/T/revision/3> a prov:Entity, cs:ChangeSet ; dct:isPartOf <fiche/T/history> ;
+        prov:specializationOf <fiche/T> ; cs:subjectOfChange <fiche/T> ; schema:version 3 ;
+        prov:wasRevisionOf <fiche/T/revision/2> ; cs:precedingChangeSet <fiche/T/revision/2> ;
+        prov:generatedAtTime "…"^^xsd:dateTime ; cs:createdDate "…"^^xsd:dateTime ;
+        prov:wasAttributedTo <user/alice> ; cs:creatorName "alice" ; cs:changeReason "…"@fr ;
+        prov:wasGeneratedBy [ a prov:Activity, as:Update ; prov:wasAssociatedWith <user/alice> ;
+                              prov:endedAtTime "…"^^xsd:dateTime ] ;
+        cs:addition [ a rdf:Statement ; rdf:subject … ; rdf:predicate … ; rdf:object … ] ;
+        cs:removal [ a rdf:Statement ; … ] .
+    <user/alice> a prov:Agent, foaf:OnlineAccount ; foaf:accountName "alice" .
+
+What changed is kept as reified statements (the Changeset vocabulary's `cs:addition` and
+`cs:removal`), not as named graphs of triples: SPARQL's default graph is the union of all
+graphs, where added/removed triples in graphs of their own would read as current data. The
+activity type says what the write was: `as:Create`, `as:Update` or `as:Delete` (retired).
+
+A retired fiche leaves a tombstone in the graph `{fiche}#tombstone`::
+
+    <fiche/T> a as:Tombstone ; as:formerType mld:Fiche ; as:deleted "…"^^xsd:dateTime ;
+        rdfs:label "title"@fr ; skos:changeNote "reason"@fr ; rdfs:seeAlso <fiche/T/history> .
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import pyoxigraph as ox
+from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, XSD
+
+from .iris import Iris
+from .namespaces import AS, CS, MLD, SCHEMA
+from .store import Store
+
+KINDS = {"create": AS.Create, "replace": AS.Update, "retire": AS.Delete}
+_KIND_OF = {str(v): k for k, v in KINDS.items()}
+
+
+def N(term) -> ox.NamedNode:
+    return ox.NamedNode(str(term))
+
+
+def date_time(value: datetime) -> ox.Literal:
+    if value.utcoffset() is None:
+        raise ValueError(f"a date without time zone cannot be published: {value}")
+    return ox.Literal(value.isoformat(), datatype=N(XSD.dateTime))
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One write of one fiche, as its history records it."""
+
+    tag: str
+    number: int
+    iri: str
+    kind: str  # "create", "replace" or "retire"
+    agent: str  # the account's name ("import" for data/ and YesWiki imports)
+    agent_iri: str
+    at: datetime
+    reason: str = ""
+    added: int = 0
+    removed: int = 0
+
+    @property
+    def previous(self) -> int | None:
+        return self.number - 1 if self.number > 1 else None
+
+
+@dataclass(frozen=True)
+class Tombstone:
+    tag: str
+    title: str
+    at: datetime
+    reason: str
+    history: str
+
+
+def record(
+    iris: Iris,
+    revision: Revision,
+    added: Iterable[ox.Triple],
+    removed: Iterable[ox.Triple],
+) -> list[ox.Quad]:
+    """The quads that record `revision` in the fiche's history graph."""
+    tag, n = revision.tag, revision.number
+    graph = N(iris.history(tag))
+    fiche, rev, agent = N(iris.fiche(tag)), N(revision.iri), N(revision.agent_iri)
+    at = date_time(revision.at)
+    quads: list[ox.Quad] = []
+
+    def add(s, p, o) -> None:
+        quads.append(ox.Quad(s, N(p), o, graph))
+
+    add(graph, RDF.type, N(AS.OrderedCollection))
+    add(graph, DCTERMS.subject, fiche)
+    add(graph, AS.totalItems, ox.Literal(str(n), datatype=N(XSD.nonNegativeInteger)))
+    add(graph, AS.last, rev)
+    for t in (PROV.Entity, CS.ChangeSet):
+        add(rev, RDF.type, N(t))
+    add(rev, DCTERMS.isPartOf, graph)
+    add(rev, PROV.specializationOf, fiche)
+    add(rev, CS.subjectOfChange, fiche)
+    add(rev, SCHEMA.version, ox.Literal(str(n), datatype=N(XSD.integer)))
+    if n > 1:
+        previous = N(iris.revision(tag, n - 1))
+        add(rev, PROV.wasRevisionOf, previous)
+        add(rev, CS.precedingChangeSet, previous)
+    add(rev, PROV.generatedAtTime, at)
+    add(rev, CS.createdDate, at)
+    add(rev, PROV.wasAttributedTo, agent)
+    add(rev, CS.creatorName, ox.Literal(revision.agent))
+    if revision.reason:
+        add(rev, CS.changeReason, ox.Literal(revision.reason, language="fr"))
+    activity = ox.BlankNode()
+    add(rev, PROV.wasGeneratedBy, activity)
+    for t in (PROV.Activity, KINDS[revision.kind]):
+        add(activity, RDF.type, N(t))
+    add(activity, PROV.wasAssociatedWith, agent)
+    add(activity, PROV.endedAtTime, at)
+    for t in (PROV.Agent, FOAF.OnlineAccount):
+        add(agent, RDF.type, N(t))
+    add(agent, FOAF.accountName, ox.Literal(revision.agent))
+    for link, triples in ((CS.addition, added), (CS.removal, removed)):
+        for triple in triples:
+            statement = ox.BlankNode()
+            add(rev, link, statement)
+            add(statement, RDF.type, N(RDF.Statement))
+            add(statement, RDF.subject, triple.subject)
+            add(statement, RDF.predicate, triple.predicate)
+            add(statement, RDF.object, triple.object)
+    return quads
+
+
+def tombstone(iris: Iris, revision: Revision, title: str) -> list[ox.Quad]:
+    """The quads of the tombstone a retired fiche leaves (served with 410 Gone)."""
+    tag = revision.tag
+    graph, fiche = N(iris.tombstone(tag)), N(iris.fiche(tag))
+    quads = [
+        ox.Quad(fiche, N(RDF.type), N(AS.Tombstone), graph),
+        ox.Quad(fiche, N(AS.formerType), N(MLD.Fiche), graph),
+        ox.Quad(fiche, N(AS.deleted), date_time(revision.at), graph),
+        ox.Quad(fiche, N(RDFS.seeAlso), N(iris.history(tag)), graph),
+        ox.Quad(fiche, N(PROV.wasInvalidatedBy), N(revision.iri), graph),
+    ]
+    if title:
+        quads.append(ox.Quad(fiche, N(RDFS.label), ox.Literal(title, language="fr"), graph))
+    if revision.reason:
+        note = ox.Literal(revision.reason, language="fr")
+        quads.append(ox.Quad(fiche, N(SKOS.changeNote), note, graph))
+    return quads
+
+
+# ------------------------------------------------------------------------------- reading
+
+_REVISIONS = f"""
+SELECT ?rev ?n ?at ?name ?agent ?kind ?reason
+       (COUNT(DISTINCT ?a) AS ?added) (COUNT(DISTINCT ?r) AS ?removed)
+WHERE {{
+  FILTER_PLACEHOLDER
+  GRAPH ?history {{
+    ?rev <{CS.subjectOfChange}> ?fiche ; <{SCHEMA.version}> ?n ;
+         <{PROV.generatedAtTime}> ?at ; <{PROV.wasAttributedTo}> ?agent ;
+         <{CS.creatorName}> ?name ; <{PROV.wasGeneratedBy}> ?activity .
+    ?activity a ?kind .
+    FILTER(?kind != <{PROV.Activity}>)
+    OPTIONAL {{ ?rev <{CS.changeReason}> ?reason }}
+    OPTIONAL {{ ?rev <{CS.addition}> ?a }}
+    OPTIONAL {{ ?rev <{CS.removal}> ?r }}
+  }}
+}}
+GROUP BY ?rev ?n ?at ?name ?agent ?kind ?reason
+ORDER BY ?at ?n
+"""
+
+
+def _query(store: Store, restriction: str) -> list[Revision]:
+    """Revisions matching `restriction`, a SPARQL fragment built from N-Triples terms only."""
+    iris = Iris(store.base)
+    sparql = _REVISIONS.replace("FILTER_PLACEHOLDER", restriction)
+    found = []
+    for row in store.ox.query(sparql):
+        tag = iris.tag_of(_fiche_of(row["rev"].value))
+        found.append(
+            Revision(
+                tag=tag or "",
+                number=int(row["n"].value),
+                iri=row["rev"].value,
+                kind=_KIND_OF.get(row["kind"].value, "replace"),
+                agent=row["name"].value,
+                agent_iri=row["agent"].value,
+                at=datetime.fromisoformat(row["at"].value),
+                reason=row["reason"].value if row["reason"] is not None else "",
+                added=int(row["added"].value),
+                removed=int(row["removed"].value),
+            )
+        )
+    return found
+
+
+def _fiche_of(revision_iri: str) -> str:
+    return revision_iri.rsplit("/revision/", 1)[0]
+
+
+def revisions(store: Store, tag: str) -> list[Revision]:
+    """Every revision of a fiche, oldest first (empty if it never existed)."""
+    history = N(Iris(store.base).history(tag))
+    found = _query(store, f"VALUES ?history {{ {history} }}")
+    return sorted(found, key=lambda r: r.number)
+
+
+def revision(store: Store, tag: str, number: int) -> Revision | None:
+    rev = N(Iris(store.base).revision(tag, number))
+    history = N(Iris(store.base).history(tag))
+    found = _query(store, f"VALUES (?history ?rev) {{ ({history} {rev}) }}")
+    return found[0] if found else None
+
+
+def changes_since(store: Store, since: datetime) -> list[Revision]:
+    """Every revision of every fiche written at or after `since` (time-zone aware), oldest first.
+
+    Inclusive, so that a reader that asks again from the time of the last change it saw
+    misses nothing (it drops the revisions it already has by their IRI).
+    """
+    restriction = f"FILTER(?at >= {date_time(since)})"
+    return _query(store, restriction)
+
+
+def head(store: Store, tag: str) -> ox.NamedNode | None:
+    """The IRI of the latest revision of a fiche, if it has any."""
+    history = N(Iris(store.base).history(tag))
+    for quad in store.ox.quads_for_pattern(history, N(AS.last), None, history):
+        return quad.object
+    return None
+
+
+def head_number(store: Store, tag: str) -> int:
+    """The number of the latest revision of a fiche (0 if it has none)."""
+    last = head(store, tag)
+    return int(last.value.rsplit("/", 1)[1]) if last is not None else 0
+
+
+def changes(store: Store, tag: str, number: int) -> tuple[list[ox.Triple], list[ox.Triple]]:
+    """The triples a revision added and removed."""
+    rev = N(Iris(store.base).revision(tag, number))
+    graph = N(Iris(store.base).history(tag))
+    out: dict[str, list[ox.Triple]] = {"addition": [], "removal": []}
+    for link in ("addition", "removal"):
+        for quad in store.ox.quads_for_pattern(rev, N(CS[link]), None, graph):
+            statement = quad.object
+            parts = [
+                next(store.ox.quads_for_pattern(statement, N(p), None, graph)).object
+                for p in (RDF.subject, RDF.predicate, RDF.object)
+            ]
+            out[link].append(ox.Triple(*parts))
+    return out["addition"], out["removal"]
+
+
+def state_at(store: Store, tag: str, number: int) -> set[ox.Triple]:
+    """The fiche as it was after revision `number`, rebuilt by replaying its changes."""
+    state: set[ox.Triple] = set()
+    for n in range(1, number + 1):
+        added, removed = changes(store, tag, n)
+        state.difference_update(removed)
+        state.update(added)
+    return state
+
+
+def revision_quads(store: Store, tag: str, number: int) -> list[ox.Quad]:
+    """What the history graph says about one revision (to serve it as RDF)."""
+    rev = N(Iris(store.base).revision(tag, number))
+    graph = N(Iris(store.base).history(tag))
+    quads, todo, seen = [], [rev], set()
+    while todo:
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for quad in store.ox.quads_for_pattern(node, None, None, graph):
+            quads.append(quad)
+            if isinstance(quad.object, ox.BlankNode) or quad.predicate == N(PROV.wasAttributedTo):
+                todo.append(quad.object)
+    return quads
+
+
+def get_tombstone(store: Store, tag: str) -> Tombstone | None:
+    """The tombstone of a retired fiche, or None if it is not retired."""
+    iris = Iris(store.base)
+    graph, fiche = N(iris.tombstone(tag)), N(iris.fiche(tag))
+    values = {
+        q.predicate.value: q.object for q in store.ox.quads_for_pattern(fiche, None, None, graph)
+    }
+    if str(AS.deleted) not in values:
+        return None
+    label = values.get(str(RDFS.label))
+    note = values.get(str(SKOS.changeNote))
+    return Tombstone(
+        tag=tag,
+        title=label.value if label is not None else tag,
+        at=datetime.fromisoformat(values[str(AS.deleted)].value),
+        reason=note.value if note is not None else "",
+        history=str(iris.history(tag)),
+    )
+
+
+def etag(store: Store, tag: str) -> str | None:
+    """The strong entity tag of a fiche's current state: one per revision, and per store.
+
+    It is the same for every format of the fiche (If-Match compares the state one edits),
+    and differs between two stores that happen to have the same revision numbers.
+    """
+    last = head(store, tag)
+    if last is None:
+        return None
+    digest = hashlib.sha256(f"{store_id(store)} {last.value}".encode()).hexdigest()[:20]
+    return f'"{digest}"'
+
+
+# ---------------------------------------------------------------- store metadata (internal)
+
+#: Bookkeeping of the store, not published: the number of writes (so that `Store.version`
+#: changes with each write), the store's random id, the digest of each data/ file imported.
+META_GRAPH = ox.NamedNode("urn:x-memoires-ld:store")
+META = ox.NamedNode("urn:x-memoires-ld:store")
+WRITES = ox.NamedNode("urn:x-memoires-ld:writes")
+STORE_ID = ox.NamedNode("urn:x-memoires-ld:id")
+DATA_DIGEST = ox.NamedNode("urn:x-memoires-ld:data-digest")
+
+
+def _meta(store_ox: ox.Store, subject, predicate) -> ox.Literal | None:
+    for quad in store_ox.quads_for_pattern(subject, predicate, None, META_GRAPH):
+        return quad.object
+    return None
+
+
+def write_count(store_ox: ox.Store) -> int:
+    value = _meta(store_ox, META, WRITES)
+    return int(value.value) if value is not None else 0
+
+
+def store_id(store: Store) -> str:
+    value = _meta(store.ox, META, STORE_ID)
+    return value.value if value is not None else store.base
+
+
+def data_digests(store: Store) -> dict[str, str]:
+    """The tag → digest of the data/ file each fiche was last imported from."""
+    iris = Iris(store.base)
+    found = {}
+    for quad in store.ox.quads_for_pattern(None, DATA_DIGEST, None, META_GRAPH):
+        tag = iris.tag_of(quad.subject.value.removesuffix("/history"))
+        if tag:
+            found[tag] = quad.object.value
+    return found

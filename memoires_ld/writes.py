@@ -1,0 +1,492 @@
+"""The one write path: create, replace and retire fiches — validated, atomic, recorded.
+
+Every door calls these functions: the form, the write API, SPARQL Update and the Graph
+Store Protocol when enabled, the YesWiki importer and the data/ sync. Each write:
+
+1. checks that the graph describes one fiche of this instance and only its own resources
+   (the fiche, `#action`, `#image-N`, `#attribution-…`, and the names and types of the
+   agents and accounts it cites);
+2. sets `dct:modified`/`schema:dateModified` to now, Paris time (imports keep the source's);
+3. validates the graph against the shapes (a violation raises `InvalidFiche`: nothing stored);
+4. under a lock, checks If-Match against the fiche's current ETag (412 otherwise), computes
+   what changes, and applies the new graph, the revision (history.py) and the store's write
+   counter in ONE SPARQL Update: Oxigraph runs an update request in a single transaction, so
+   a process killed at any point leaves the store as it was before, or as it is after.
+
+The update is built only from pyoxigraph terms serialised as N-Triples, never from strings
+a client sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, FOAF, RDF, SH, XSD
+
+from . import datadir, history, validation
+from .errors import Conflict, Gone, InvalidFiche, NotFound, PreconditionFailed
+from .history import DATA_DIGEST, META, META_GRAPH, STORE_ID, WRITES, N, Revision
+from .iris import Iris
+from .namespaces import AS, MLD, SCHEMA, bind_prefixes
+from .resources import folder
+from .store import Store
+
+PARIS = ZoneInfo("Europe/Paris")
+#: The agent of imports (data/ sync, YesWiki): not an account anyone can log in with.
+IMPORT_AGENT = "import"
+
+log = logging.getLogger(__name__)
+#: One writer at a time in this process: If-Match is checked and the revision numbered
+#: under it. (RocksDB lets only one process open the store read-write.)
+_LOCK = threading.RLock()
+
+
+def now() -> datetime:
+    return datetime.now(PARIS).replace(microsecond=0)
+
+
+# ------------------------------------------------------------------------------ the doors
+
+
+def create_fiche(
+    store: Store,
+    graph: Graph,
+    *,
+    agent: str,
+    if_match: str | None = None,
+    reason: str | None = None,
+    stamp: bool = True,
+    data_digest: str | None = None,
+) -> Revision:
+    """Store a new fiche (or bring back a retired one); 409 if it exists."""
+    tag, triples = _prepare(store, graph, stamp=stamp)
+    return _apply(store, tag, "create", triples, agent, if_match, reason, data_digest)
+
+
+def replace_fiche(
+    store: Store,
+    graph: Graph,
+    *,
+    agent: str,
+    if_match: str | None = None,
+    reason: str | None = None,
+    stamp: bool = True,
+    data_digest: str | None = None,
+) -> Revision:
+    """Replace a fiche by `graph`; 404/410 if there is none, 412 if If-Match is stale."""
+    tag, triples = _prepare(store, graph, stamp=stamp)
+    return _apply(store, tag, "replace", triples, agent, if_match, reason, data_digest)
+
+
+def retire_fiche(
+    store: Store,
+    tag: str,
+    *,
+    agent: str,
+    if_match: str | None = None,
+    reason: str | None = None,
+) -> Revision:
+    """Retire a fiche: its graph goes, its history stays, a tombstone says when and why."""
+    return _apply(store, tag, "retire", None, agent, if_match, reason, None)
+
+
+# --------------------------------------------------------------------- checking the graph
+
+
+def fiche_tag(graph: Graph, iris: Iris) -> str:
+    """The tag of the one fiche the graph describes, which must be of this instance."""
+    fiches = set(graph.subjects(RDF.type, MLD.Fiche))
+    if len(fiches) != 1:
+        raise _invalid(
+            graph,
+            [],
+            f"Le graphe doit décrire exactement une fiche (mld:Fiche), il en décrit {len(fiches)}.",
+            f"The graph must describe exactly one record (mld:Fiche); it describes {len(fiches)}.",
+        )
+    fiche = next(iter(fiches))
+    tag = iris.tag_of(str(fiche)) if isinstance(fiche, URIRef) else None
+    if tag is None or iris.fiche(tag) != fiche:
+        raise _invalid(
+            graph,
+            [fiche],
+            f"L'IRI de la fiche doit être {iris.base}fiche/<identifiant>.",
+            f"The record's IRI must be {iris.base}fiche/<identifier>.",
+        )
+    return tag
+
+
+#: What a fiche graph may say about the agents and accounts it cites (they are shared).
+AGENT_PREDICATES = {RDF.type, FOAF.name, SCHEMA.name}
+ACCOUNT_PREDICATES = {RDF.type, FOAF.accountName}
+
+
+def check_subjects(graph: Graph, iris: Iris, tag: str) -> None:
+    """Raise InvalidFiche if the graph says anything about resources that are not its own."""
+    fiche = str(iris.fiche(tag))
+    own = re.compile(re.escape(fiche) + r"(#action|#image-[0-9]+|#attribution-[^#\s]+)?")
+    agents, accounts = str(iris.agent("")), str(iris.account(""))
+    foreign = []
+    for s, p, o in graph:
+        if isinstance(s, BNode) or isinstance(o, BNode):
+            foreign.append((s, p, o))
+        elif (
+            own.fullmatch(str(s))
+            or (str(s).startswith(agents) and p in AGENT_PREDICATES)
+            or (str(s).startswith(accounts) and p in ACCOUNT_PREDICATES)
+        ):
+            continue
+        else:
+            foreign.append((s, p, o))
+    if foreign:
+        raise _invalid(
+            graph,
+            sorted({s for s, _, _ in foreign}, key=str),
+            "Le graphe d'une fiche ne parle que de la fiche, de son action, de ses images et "
+            "attributions, et du nom et du type des agents qu'elle cite (pas de nœud anonyme).",
+            "A record's graph only talks about the record, its action, images and "
+            "attributions, and the name and type of the agents it cites (no blank node).",
+        )
+
+
+def _invalid(graph: Graph, focus: list, fr: str, en: str) -> InvalidFiche:
+    """An InvalidFiche with a small sh:ValidationReport of our own (not from the shapes)."""
+    report_graph = bind_prefixes(Graph())
+    root = BNode()
+    report_graph.add((root, RDF.type, SH.ValidationReport))
+    report_graph.add((root, SH.conforms, Literal(False)))
+    results = []
+    for node in focus or [URIRef("urn:x-memoires-ld:graph")]:
+        result = BNode()
+        report_graph.add((root, SH.result, result))
+        report_graph.add((result, RDF.type, SH.ValidationResult))
+        report_graph.add((result, SH.focusNode, node))
+        report_graph.add((result, SH.resultSeverity, SH.Violation))
+        report_graph.add((result, SH.resultMessage, Literal(fr, lang="fr")))
+        report_graph.add((result, SH.resultMessage, Literal(en, lang="en")))
+        results.append(
+            validation.Result(
+                focus=node,
+                path=None,
+                severity=SH.Violation,
+                message_fr=fr,
+                message_en=en,
+                source_shape=None,
+                fiche=node,
+            )
+        )
+    report = validation.Report(conforms=False, violations=results, graph=report_graph)
+    return InvalidFiche(fr, report=report)
+
+
+def _prepare(store: Store, graph: Graph, *, stamp: bool) -> tuple[str, set[ox.Triple]]:
+    """Check, date and validate a fiche graph; return its tag and its triples for the store."""
+    iris = Iris(store.base)
+    tag = fiche_tag(graph, iris)
+    check_subjects(graph, iris, tag)
+    graph = _copy(graph)
+    fiche = iris.fiche(tag)
+    if stamp:
+        when = Literal(now().isoformat(), datatype=XSD.dateTime)
+        if (fiche, DCTERMS.created, None) not in graph:
+            created = _stored(store, tag, DCTERMS.created) or when
+            graph.add((fiche, DCTERMS.created, created))
+            graph.add((fiche, SCHEMA.dateCreated, created))
+        for p in (DCTERMS.modified, SCHEMA.dateModified):
+            graph.remove((fiche, p, None))
+            graph.add((fiche, p, when))
+    report = validation.validate(graph)
+    if not report.conforms:
+        raise InvalidFiche(
+            f"La fiche ne respecte pas les formes SHACL ({len(report.violations)} violation(s)) : "
+            "rien n'a été enregistré.\n" + validation.report_text(report),
+            report=report,
+        )
+    return tag, to_store_terms(graph)
+
+
+def _copy(graph: Graph) -> Graph:
+    copy = bind_prefixes(Graph())
+    for triple in graph:
+        copy.add(triple)
+    return copy
+
+
+def _stored(store: Store, tag: str, predicate: URIRef) -> Literal | None:
+    fiche = N(Iris(store.base).fiche(tag))
+    for quad in store.ox.quads_for_pattern(fiche, N(predicate), None, fiche):
+        value = quad.object
+        return Literal(value.value, datatype=URIRef(value.datatype.value))
+    return None
+
+
+def to_store_terms(graph: Graph) -> set[ox.Triple]:
+    """The graph's triples as the store keeps them (Oxigraph normalises some literals)."""
+    memory = ox.Store()
+    memory.extend(
+        ox.Quad(t.subject, t.predicate, t.object)
+        for t in ox.parse(graph.serialize(format="nt", encoding="utf-8"), ox.RdfFormat.N_TRIPLES)
+    )
+    return {q.triple for q in memory}
+
+
+# ------------------------------------------------------------------- applying a write
+
+
+def _apply(
+    store: Store,
+    tag: str,
+    kind: str,
+    new: set[ox.Triple] | None,
+    agent: str,
+    if_match: str | None,
+    reason: str | None,
+    data_digest: str | None,
+) -> Revision:
+    iris = Iris(store.base)
+    fiche = N(iris.fiche(tag))
+    with _LOCK:
+        exists = store.ox.contains_named_graph(fiche)
+        _check_state(store, tag, kind, exists)
+        _check_if_match(store, tag, exists, if_match)
+        current = {q.triple for q in store.ox.quads_for_pattern(None, None, None, fiche)}
+        added = (new or set()) - current
+        removed = current - (new or set())
+        number = history.head_number(store, tag)
+        if kind == "replace" and not added and not removed:
+            if data_digest is not None:
+                _run(store, _digest_ops(iris, tag, data_digest), [])
+            return history.revision(store, tag, number)
+        revision = Revision(
+            tag=tag,
+            number=number + 1,
+            iri=str(iris.revision(tag, number + 1)),
+            kind=kind,
+            agent=agent,
+            agent_iri=str(iris.user(agent)),
+            at=now(),
+            reason=reason or "",
+            added=len(added),
+            removed=len(removed),
+        )
+        ops = [f"DROP SILENT GRAPH {fiche}", f"DROP SILENT GRAPH {N(iris.tombstone(tag))}"]
+        hist = N(iris.history(tag))
+        for p in ("last", "totalItems"):
+            ops.append(f"DELETE WHERE {{ GRAPH {hist} {{ {hist} {N(AS[p])} ?o }} }}")
+        quads = [ox.Quad(t.subject, t.predicate, t.object, fiche) for t in new or ()]
+        quads += history.record(iris, revision, sorted(added, key=str), sorted(removed, key=str))
+        if kind == "retire":
+            # The digest of its data/ file, if any, stays: an unchanged file does not bring
+            # back a fiche retired on the web.
+            quads += history.tombstone(iris, revision, _title(current))
+        elif data_digest is not None:
+            ops += _digest_ops(iris, tag, data_digest)
+        _run(store, ops, quads)
+        return revision
+
+
+def _check_state(store: Store, tag: str, kind: str, exists: bool) -> None:
+    if kind == "create" and exists:
+        raise Conflict(f"La fiche « {tag} » existe déjà.", detail={"tag": tag})
+    if kind != "create" and not exists:
+        gone = history.get_tombstone(store, tag)
+        if gone is not None:
+            raise Gone(
+                f"La fiche « {tag} » a été retirée le {gone.at:%d/%m/%Y}.", detail={"tag": tag}
+            )
+        raise NotFound(f"Il n'y a pas de fiche « {tag} ».", detail={"tag": tag})
+
+
+def _check_if_match(store: Store, tag: str, exists: bool, if_match: str | None) -> None:
+    """RFC 9110 §13.1.1: `*` matches a current fiche; otherwise a strong comparison."""
+    if if_match is None:
+        return
+    current = history.etag(store, tag) if exists else None
+    asked = [value.strip() for value in if_match.split(",")]
+    if current is not None and ("*" in asked or current in asked):
+        return
+    raise PreconditionFailed(
+        f"La fiche « {tag} » a changé depuis que vous l'avez lue : relisez-la, puis refaites "
+        "votre modification.",
+        detail={"tag": tag, "etag": current},
+        headers={"ETag": current} if current else None,
+    )
+
+
+def _title(triples: Iterable[ox.Triple]) -> str:
+    titles = {
+        t.object.language: t.object.value
+        for t in triples
+        if t.predicate == N(DCTERMS.title) and isinstance(t.object, ox.Literal)
+    }
+    return titles.get("fr") or next(iter(titles.values()), "")
+
+
+def _digest_ops(iris: Iris, tag: str, digest: str | None) -> list[str]:
+    hist = N(iris.history(tag))
+    ops = [f"DELETE WHERE {{ GRAPH {META_GRAPH} {{ {hist} {DATA_DIGEST} ?d }} }}"]
+    if digest is not None:
+        ops.append(
+            f"INSERT DATA {{ GRAPH {META_GRAPH} {{ {hist} {DATA_DIGEST} {ox.Literal(digest)} }} }}"
+        )
+    return ops
+
+
+def _run(store: Store, ops: list[str], quads: list[ox.Quad]) -> None:
+    """Apply the operations, the new quads and the next write count in one transaction."""
+    count = history.write_count(store.ox) + 1
+    ops = [
+        *ops,
+        f"DELETE WHERE {{ GRAPH {META_GRAPH} {{ {META} {WRITES} ?n }} }}",
+        f"INSERT DATA {{ {_data(quads)} GRAPH {META_GRAPH} {{ {META} {WRITES} {count} }} }}",
+    ]
+    store.ox.update(" ;\n".join(ops))
+
+
+def _data(quads: Iterable[ox.Quad]) -> str:
+    """Quads as the body of INSERT DATA, grouped by graph, from N-Triples terms only."""
+    by_graph: dict[ox.NamedNode | ox.DefaultGraph, list[str]] = {}
+    for q in quads:
+        by_graph.setdefault(q.graph_name, []).append(f"{q.subject} {q.predicate} {q.object} .")
+    return "\n".join(
+        "\n".join(lines)
+        if isinstance(g, ox.DefaultGraph)
+        else f"GRAPH {g} {{\n" + "\n".join(lines) + "\n}"
+        for g, lines in by_graph.items()
+    )
+
+
+def replace_graph(
+    store: Store, graph: ox.NamedNode | ox.DefaultGraph, quads: list[ox.Quad], digest: str
+) -> None:
+    """Replace a graph that is not a fiche's (the vocabulary, the import's provenance)."""
+    name = "DEFAULT" if isinstance(graph, ox.DefaultGraph) else f"GRAPH {graph}"
+    quads = [ox.Quad(q.subject, q.predicate, q.object, graph) for q in quads]
+    with _LOCK:
+        _run(store, [f"DROP SILENT {name}", *_source_ops(graph, digest)], quads)
+
+
+def _source_ops(graph: ox.NamedNode | ox.DefaultGraph, digest: str) -> list[str]:
+    subject = _source_key(graph)
+    return [
+        f"DELETE WHERE {{ GRAPH {META_GRAPH} {{ {subject} {DATA_DIGEST} ?d }} }}",
+        f"INSERT DATA {{ GRAPH {META_GRAPH} {{ {subject} {DATA_DIGEST} {ox.Literal(digest)} }} }}",
+    ]
+
+
+def _source_key(graph: ox.NamedNode | ox.DefaultGraph) -> ox.NamedNode:
+    return graph if isinstance(graph, ox.NamedNode) else ox.NamedNode("urn:x-memoires-ld:default")
+
+
+# ------------------------------------------------------------------------- data/ and loads
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _other_graphs(base: str, data_dir: Path) -> dict:
+    """What the store holds besides fiches, each with its files' digest: the vocabulary and
+    the import's provenance."""
+    from .store import VOCABULARY_GRAPH, _parse
+
+    found = {}
+    for graph, files in (
+        (VOCABULARY_GRAPH, sorted(folder("ontology").glob("*.ttl"))),
+        (ox.DefaultGraph(), [data_dir / datadir.RDF_DIR / datadir.IMPORT_FILE]),
+    ):
+        files = [f for f in files if f.is_file()]
+        digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()
+        base_iri = None if isinstance(graph, ox.NamedNode) else base
+        found[graph] = (digest, [q for f in files for q in _parse(f, base_iri, graph)])
+    return found
+
+
+def sync_store(store: Store, data_dir: Path) -> list[Revision]:
+    """Bring a store up to date with data/ and the vocabulary (see `sync_data`)."""
+    for graph, (digest, quads) in _other_graphs(store.base, data_dir).items():
+        known = history._meta(store.ox, _source_key(graph), DATA_DIGEST)
+        if known is None or known.value != digest:
+            replace_graph(store, graph, quads, digest)
+    return sync_data(store, data_dir)
+
+
+def record_load(target: ox.Store, base: str, data_dir: Path) -> None:
+    """Give each fiche of a freshly loaded store its first revision (by "import").
+
+    The store is new and not yet served: its quads are added without a transaction.
+    """
+    iris = Iris(base)
+    at = now()
+    quads = [ox.Quad(META, STORE_ID, ox.Literal(uuid.uuid4().hex), META_GRAPH)]
+    for graph, (digest, _) in _other_graphs(base, data_dir).items():
+        quads.append(ox.Quad(_source_key(graph), DATA_DIGEST, ox.Literal(digest), META_GRAPH))
+    fiches = data_dir / datadir.RDF_DIR / datadir.FICHES_DIR
+    for path in sorted(fiches.glob("*.ttl")):
+        tag = path.stem
+        fiche = N(iris.fiche(tag))
+        triples = sorted(
+            (q.triple for q in target.quads_for_pattern(None, None, None, fiche)), key=str
+        )
+        revision = Revision(
+            tag=tag,
+            number=1,
+            iri=str(iris.revision(tag, 1)),
+            kind="create",
+            agent=IMPORT_AGENT,
+            agent_iri=str(iris.user(IMPORT_AGENT)),
+            at=at,
+            reason="Chargée depuis data/.",
+            added=len(triples),
+        )
+        quads += history.record(iris, revision, triples, [])
+        digest = ox.Literal(file_digest(path))
+        quads.append(ox.Quad(N(iris.history(tag)), DATA_DIGEST, digest, META_GRAPH))
+    target.extend(quads)
+
+
+def sync_data(store: Store, data_dir: Path) -> list[Revision]:
+    """Apply a changed data/ to a store that may hold fiches written on the web.
+
+    A fiche whose data/ file changed since it was last imported is replaced (or created),
+    as a revision by "import"; a fiche that came from data/ and is no longer there is
+    retired; fiches written on the web and absent from data/ are left alone. A file that
+    does not conform is skipped (logged): nothing of it is stored.
+    """
+    iris = Iris(store.base)
+    known = history.data_digests(store)
+    files = {p.stem: p for p in (data_dir / datadir.RDF_DIR / datadir.FICHES_DIR).glob("*.ttl")}
+    done = []
+    for tag, path in sorted(files.items()):
+        digest = file_digest(path)
+        if known.get(tag) == digest:
+            continue
+        graph = datadir.read_turtle(path, store.base)
+        exists = store.has_graph(str(iris.fiche(tag)))
+        write = replace_fiche if exists else create_fiche
+        try:
+            revision = write(
+                store,
+                graph,
+                agent=IMPORT_AGENT,
+                reason="Mise à jour depuis data/." if exists else "Ajoutée depuis data/.",
+                stamp=False,
+                data_digest=digest,
+            )
+        except InvalidFiche as error:
+            log.warning("data/ : %s n'est pas importée : %s", path.name, error.message)
+            continue
+        done.append(revision)
+    for tag in sorted(set(known) - set(files)):
+        if store.has_graph(str(iris.fiche(tag))):
+            done.append(retire_fiche(store, tag, agent=IMPORT_AGENT, reason="Retirée de data/."))
+    return done
