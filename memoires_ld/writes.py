@@ -51,8 +51,11 @@ log = logging.getLogger(__name__)
 _LOCK = threading.RLock()
 
 
-def now() -> datetime:
-    return datetime.now(PARIS).replace(microsecond=0)
+def now(*, precise: bool = False) -> datetime:
+    """Now, Paris time: to the second for dates shown on fiches, to the microsecond for
+    revisions (which orders the writes of one second)."""
+    moment = datetime.now(PARIS)
+    return moment if precise else moment.replace(microsecond=0)
 
 
 # ------------------------------------------------------------------------------ the doors
@@ -273,7 +276,7 @@ def _apply(
             kind=kind,
             agent=agent,
             agent_iri=str(iris.user(agent)),
-            at=now(),
+            at=now(precise=True),
             reason=reason or "",
             added=len(added),
             removed=len(removed),
