@@ -310,17 +310,28 @@ def get_tombstone(store: Store, tag: str) -> Tombstone | None:
     )
 
 
-def etag(store: Store, tag: str) -> str | None:
-    """The strong entity tag of a fiche's current state: one per revision, and per store.
-
-    It is the same for every format of the fiche (If-Match compares the state one edits),
-    and differs between two stores that happen to have the same revision numbers.
-    """
+def state(store: Store, tag: str) -> str | None:
+    """The state of a fiche, as its ETags start: a digest of its latest revision's IRI."""
     last = head(store, tag)
-    if last is None:
-        return None
-    digest = hashlib.sha256(f"{store_id(store)} {last.value}".encode()).hexdigest()[:20]
-    return f'"{digest}"'
+    return hashlib.sha256(last.value.encode()).hexdigest()[:16] if last is not None else None
+
+
+def etag(store: Store, tag: str) -> str | None:
+    """The strong entity tag of a fiche's current state, the same for every format.
+
+    The pages' ETags are `"<state>-<variant>"` (web/http.py): If-Match compares the state,
+    the part before the dash (what one edits is the state, whichever format one read).
+    """
+    current = state(store, tag)
+    return f'"{current}"' if current is not None else None
+
+
+def same_state(tag_value: str, current: str) -> bool:
+    """Whether an entity tag from If-Match names the state `current` (strong comparison)."""
+    tag_value = tag_value.strip()
+    if tag_value.startswith("W/") or not (tag_value.startswith('"') and tag_value.endswith('"')):
+        return False
+    return tag_value.strip('"').split("-", 1)[0] == current
 
 
 # ---------------------------------------------------------------- store metadata (internal)
@@ -343,11 +354,6 @@ def _meta(store_ox: ox.Store, subject, predicate) -> ox.Literal | None:
 def write_count(store_ox: ox.Store) -> int:
     value = _meta(store_ox, META, WRITES)
     return int(value.value) if value is not None else 0
-
-
-def store_id(store: Store) -> str:
-    value = _meta(store.ox, META, STORE_ID)
-    return value.value if value is not None else store.base
 
 
 def data_digests(store: Store) -> dict[str, str]:

@@ -313,10 +313,11 @@ def _check_if_match(store: Store, tag: str, exists: bool, if_match: str | None) 
     """RFC 9110 §13.1.1: `*` matches a current fiche; otherwise a strong comparison."""
     if if_match is None:
         return
-    current = history.etag(store, tag) if exists else None
+    state = history.state(store, tag) if exists else None
     asked = [value.strip() for value in if_match.split(",")]
-    if current is not None and ("*" in asked or current in asked):
+    if state is not None and ("*" in asked or any(history.same_state(a, state) for a in asked)):
         return
+    current = history.etag(store, tag) if exists else None
     raise PreconditionFailed(
         f"La fiche « {tag} » a changé depuis que vous l'avez lue : relisez-la, puis refaites "
         "votre modification.",

@@ -129,6 +129,11 @@ def test_if_match(store):
     assert title(store, TAG) == "C"
     with pytest.raises(PreconditionFailed):  # a weak tag never matches (strong comparison)
         writes.retire_fiche(store, TAG, agent="c", if_match="W/" + history.etag(store, TAG))
+    # the ETag of a page is "<state>-<variant>": any format of the current state matches
+    page_tag = f'"{history.state(store, TAG)}-0a1b2c3d"'
+    writes.replace_fiche(store, retitled(seed_fiche(TAG), TAG, "D"), agent="d", if_match=page_tag)
+    with pytest.raises(PreconditionFailed):
+        writes.retire_fiche(store, TAG, agent="d", if_match=page_tag)
 
 
 def test_create_conflict_and_missing_fiches(store):
