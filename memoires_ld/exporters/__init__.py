@@ -1,0 +1,1 @@
+"""Exporters: the published fiches written back in the formats of their sources."""
