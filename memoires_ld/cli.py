@@ -167,5 +167,11 @@ def serve(ctx: click.Context, host, port, serve_base_url, workers, threads):
     run(config.load({**_settings(ctx), **options}))
 
 
+from .cli_yeswiki import export, import_yeswiki  # noqa: E402
+
+import_.add_command(import_yeswiki)
+main.add_command(export)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

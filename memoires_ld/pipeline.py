@@ -6,9 +6,10 @@ All or nothing: if one fiche cannot be read or does not conform, nothing is writ
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF
@@ -19,6 +20,9 @@ from .iris import DEFAULT_BASE, Iris
 from .mapping import map_fiche
 from .namespaces import SCHEMA, bind_prefixes
 from .record import FicheRecord
+
+if TYPE_CHECKING:
+    from .importers.changes import Summary
 
 
 @dataclass
@@ -81,3 +85,56 @@ def import_listing(source: Path, data_dir: Path, *, wiki: str = OSONS_WIKI) -> I
     result = map_and_validate(records, iris, run)
     result.written_to = datadir.write(data_dir, result.fiches, provenance(run, source.name, raw))
     return result
+
+
+def import_yeswiki(
+    base_url: str,
+    data_dir: Path,
+    *,
+    form_id: str | None = None,
+    mapping: Path | None = None,
+    full: bool = False,
+    timeout: float = 30.0,
+    max_bytes: int = 50 * 1024 * 1024,
+    progress: Callable[[list[str]], Iterable[str]] = list,
+) -> tuple[ImportResult, Summary]:
+    """Import a Bazar form of the YesWiki at `base_url` into `data_dir`, all or nothing.
+
+    Only new entries and entries whose `date_maj_fiche` changed are mapped (all of them with
+    `full`); the other fiches are kept; fiches the wiki no longer publishes are retired.
+    `mapping` is the mapping file (default: the Osons form's); `progress` wraps the tags
+    being read (the CLI shows a progress bar).
+    """
+    from .authors import load_aliases
+    from .importers import changes, yeswiki
+    from .importers.bazar_mapping import load_mapping
+    from .importers.wikiclient import WikiClient
+
+    spec = load_mapping(mapping)
+    client = WikiClient(base_url, timeout=timeout, max_bytes=max_bytes)
+    wiki = yeswiki.read_wiki(client, form_id or spec.form_id)
+    reading = yeswiki.plan_fields(wiki.form, spec, wiki.entries.values())
+    existing = changes.existing_fiches(data_dir)
+    plan = changes.compare(wiki, existing, full=full)
+    aliases = load_aliases(data_dir / "aliases.csv")
+    records = [
+        yeswiki.entry_record(wiki.entries[tag], wiki.form, reading, base_url, aliases)
+        for tag in progress(plan.to_map)
+    ]
+    raw = b"".join(body for _, body in client.answers)
+    iris = Iris(DEFAULT_BASE)
+    run = iris.import_run("yeswiki-" + hashlib.sha256(raw).hexdigest()[:12])
+    result = map_and_validate(records, iris, run)
+    source = f"{client.prefix} (YesWiki {wiki.generation}), formulaire {wiki.form.id}"
+    summary = changes.Summary(
+        f"{source} « {wiki.form.label} »",
+        plan,
+        reading.left_out,
+        {r.tag: r.notes for r in records if r.notes},
+    )
+    if plan.to_map or plan.retired:
+        kept = {tag: existing[tag] for tag in plan.unchanged}
+        run_graph = changes.merged_provenance(data_dir, kept, provenance(run, source, raw))
+        result.written_to = datadir.write(data_dir, {**kept, **result.fiches}, run_graph)
+        summary.written = result.written_to
+    return result, summary
