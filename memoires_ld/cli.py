@@ -172,6 +172,11 @@ from .cli_yeswiki import export, import_yeswiki  # noqa: E402
 import_.add_command(import_yeswiki)
 main.add_command(export)
 
+from .cli_accounts import token, user  # noqa: E402
+
+main.add_command(user)
+main.add_command(token)
+
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
