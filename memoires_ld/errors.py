@@ -126,3 +126,10 @@ class UnsupportedMediaType(MemoiresError):
 class TooManyRequests(MemoiresError):
     status = 429
     code = "trop-de-tentatives"
+
+
+class ReadOnly(MemoiresError):
+    """The store is open read-only (several server processes): writes are refused."""
+
+    status = 503
+    code = "lecture-seule"

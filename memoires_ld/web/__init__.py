@@ -24,9 +24,11 @@ def create_app(config: dict | None = None) -> Flask:
         Path(app.config["INSTANCE_DIR"]), Path(app.config["DATA_DIR"]), app.config["BASE_URL"]
     )
 
-    from . import errors
+    from . import errors, http, i18n
 
     errors.register(app)
+    http.register(app)  # CORS, cache policy, long URLs
+    i18n.register(app)  # lang, msg(), iris and the navigation in every template
     for blueprint in _blueprints():
         app.register_blueprint(blueprint)
     return app
