@@ -29,6 +29,15 @@ SETTINGS = [
     Setting("PORT", 8000, "Port `memoires-ld serve` listens on."),
     Setting("WORKERS", 1, "Server processes; one holds the store, keep 1 unless CPU-bound."),
     Setting("THREADS", 4, "Threads per server process (pyoxigraph runs queries in parallel)."),
+    Setting(
+        "SECRET_KEY",
+        "",
+        "Key signing session cookies; empty: generated once into INSTANCE_DIR/secret_key.",
+    ),
+    Setting("MAX_CONTENT_LENGTH", 1_048_576, "Largest request body in bytes (larger: 413)."),
+    Setting("SESSION_HOURS", 12, "How long a login lasts, in hours."),
+    Setting("LOGIN_ATTEMPTS", 5, "Failed logins allowed per account and per client in the window."),
+    Setting("LOGIN_WINDOW", 900, "The window of LOGIN_ATTEMPTS, in seconds."),
 ]
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}
