@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ..errors import MemoiresError
@@ -14,6 +14,9 @@ from .negotiation import NotAcceptable, negotiate
 def _wants(error_format_offered=("html", "jsonld", "turtle")):
     from .negotiation import BY_NAME
 
+    chosen = g.get("format")  # set once a route has negotiated (suffix, ?format=, Accept)
+    if chosen in error_format_offered:
+        return chosen
     offered = tuple(BY_NAME[n] for n in error_format_offered)
     try:
         return negotiate(request.accept_mimetypes, offered=offered, default="jsonld").name
