@@ -1,0 +1,105 @@
+"""The few questions the resource pages ask the store: which fiches, how many.
+
+Each fiche is a named graph named by the fiche's IRI; `GRAPH ?fiche { ?fiche a mld:Fiche }`
+therefore finds the current fiches (not the history, the tombstones or the vocabulary).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import pyoxigraph as ox
+
+from ..store import Store
+
+PREFIXES = """PREFIX mld: <https://w3id.org/memoires-ld/ns#>
+PREFIX dct: <http://purl.org/dc/terms/>
+PREFIX schema: <http://schema.org/>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+"""
+
+# A fiche "has" a concept when the fiche (licence) or its action (facets) points at it.
+_HAS = "{ ?fiche ?p ?concept } UNION { ?fiche schema:mainEntity ?action . ?action ?p ?concept }"
+
+
+@dataclass(frozen=True)
+class FicheRef:
+    iri: str
+    title: str
+    modified: datetime | None = None
+
+
+def _refs(rows) -> list[FicheRef]:
+    """One reference per fiche, French title first, sorted by title."""
+    found: dict[str, FicheRef] = {}
+    for row in rows:
+        title, modified = row["title"], row["modified"]
+        ref = FicheRef(
+            row["fiche"].value,
+            title.value,
+            datetime.fromisoformat(modified.value) if modified is not None else None,
+        )
+        if ref.iri not in found or title.language == "fr":
+            found[ref.iri] = ref
+    return sorted(found.values(), key=lambda r: r.title.casefold())
+
+
+def fiches_with(store: Store, concept: str) -> list[FicheRef]:
+    """The fiches whose action (or licence) has this concept."""
+    sparql = f"""{PREFIXES}
+    SELECT ?fiche ?title ?modified ?concept WHERE {{
+      GRAPH ?fiche {{
+        ?fiche a mld:Fiche ; dct:title ?title . OPTIONAL {{ ?fiche dct:modified ?modified }}
+        {_HAS}
+      }}
+    }}"""
+    return _refs(store.query(sparql, substitutions={ox.Variable("concept"): ox.NamedNode(concept)}))
+
+
+def fiches(store: Store, iris: list[str]) -> list[FicheRef]:
+    """Titles of these fiches (those that exist)."""
+    if not iris:
+        return []
+    values = " ".join(f"<{iri}>" for iri in iris if ">" not in iri)
+    sparql = f"""{PREFIXES}
+    SELECT ?fiche ?title ?modified WHERE {{
+      VALUES ?fiche {{ {values} }}
+      GRAPH ?fiche {{
+        ?fiche a mld:Fiche ; dct:title ?title . OPTIONAL {{ ?fiche dct:modified ?modified }}
+      }}
+    }}"""
+    return _refs(store.query(sparql))
+
+
+def latest(store: Store, count: int = 6) -> list[FicheRef]:
+    sparql = f"""{PREFIXES}
+    SELECT ?fiche ?title ?modified WHERE {{
+      GRAPH ?fiche {{ ?fiche a mld:Fiche ; dct:title ?title ; dct:modified ?modified }}
+    }}"""
+    refs = _refs(store.query(sparql))
+    refs.sort(key=lambda r: r.modified or datetime.min, reverse=True)
+    return refs[:count]
+
+
+def counts_by_concept(store: Store) -> dict[str, int]:
+    """concept IRI → number of fiches that have it."""
+    sparql = f"""{PREFIXES}
+    SELECT ?concept (COUNT(DISTINCT ?fiche) AS ?n) WHERE {{
+      GRAPH ?fiche {{ ?fiche a mld:Fiche . {_HAS} FILTER(isIRI(?concept)) }}
+    }} GROUP BY ?concept"""
+    return {row["concept"].value: int(row["n"].value) for row in store.query(sparql)}
+
+
+def totals(store: Store) -> dict[str, int]:
+    sparql = f"""{PREFIXES}
+    SELECT (COUNT(DISTINCT ?fiche) AS ?fiches) (COUNT(DISTINCT ?agent) AS ?agents) WHERE {{
+      GRAPH ?fiche {{ ?fiche a mld:Fiche . OPTIONAL {{ ?fiche dct:creator ?agent }} }}
+    }}"""
+    row = next(iter(store.query(sparql)))
+    concepts = f"{PREFIXES} SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE {{ ?c skos:inScheme ?s }}"
+    return {
+        "fiches": int(row["fiches"].value),
+        "agents": int(row["agents"].value),
+        "concepts": int(next(iter(store.query(concepts)))["n"].value),
+    }
