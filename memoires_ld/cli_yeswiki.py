@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
@@ -18,12 +19,13 @@ MAPPING_HELP = (
     "Mapping file (TOML) from the form's fields and list keys to fiches "
     "(default: mappings/osons-memoires-action.toml)."
 )
+T = TypeVar("T")
 FORM_HELP = "Bazar form id (bn_id_nature); default: the [form] id of the mapping file."
 
 
-def _progress(tags: list[str]) -> Iterator[str]:
-    """A progress bar on standard error while the entries are read."""
-    with click.progressbar(tags, label="Lecture des fiches", file=sys.stderr) as bar:
+def _progress(items: list[T], label: str) -> Iterator[T]:
+    """A progress bar on standard error (the entries being read, the fiches being validated)."""
+    with click.progressbar(items, label=label, file=sys.stderr) as bar:
         yield from bar
 
 

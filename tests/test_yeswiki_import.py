@@ -199,6 +199,7 @@ def test_a_reimport_maps_only_what_changed_and_retires_what_disappeared(wiki, im
     assert "nouvelle(s) : 1 — NouvelleFiche" in result.output
     assert f"mise(s) à jour : 1 — {DIAGNOSTIC}" in result.output
     assert "inchangée(s) : 1" in result.output
+    assert "retirée(s) : 1" in result.output
     assert f"retirée : {ACCOMPAGNEMENT} — n'est plus publiée sur le wiki" in result.output
     assert (imported / f"rdf/fiches/{ANIMATION}.ttl").read_bytes() == kept_before
     assert not (imported / f"rdf/fiches/{ACCOMPAGNEMENT}.ttl").exists()
@@ -236,6 +237,25 @@ def test_unvalidated_entries_are_not_published(wiki, data):
     assert result.exit_code == 0, result.output
     assert f"non publiée : {ANIMATION} — pas encore validée" in result.output
     assert ANIMATION not in records(data)
+
+
+def test_an_html_description_is_sanitised(wiki, data):
+    form = example("api-forms-5")
+    form["template"][7][7] = "html"
+    entries = example("api-forms-5-entries")
+    entries[DIAGNOSTIC]["bf_description"] = (
+        '<h2>Contexte</h2><p onclick="steal()">Un <b>diagnostic</b><script>alert(1)</script></p>'
+        "<ul><li>Ballade</li><li>Carte</li></ul>"
+    )
+    result = import_from(wiki.modern(entries=entries, form=form), data)
+    assert result.exit_code == 0, result.output
+    assert [(b.kind, b.text, b.items) for b in records(data)[DIAGNOSTIC].description] == [
+        ("heading", "Contexte", ()),
+        ("paragraph", "Un diagnostic", ()),
+        ("list", "", ("Ballade", "Carte")),
+    ]
+    text = published_text(data)
+    assert "alert(1)" not in text and "steal" not in text and "onclick" not in text
 
 
 # ---------------------------------------------------------------- privacy

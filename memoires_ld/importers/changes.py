@@ -111,6 +111,7 @@ class Summary:
         out += _names("nouvelle(s)", c.new)
         out += _names("mise(s) à jour", c.updated)
         out.append(f"inchangée(s) : {len(c.unchanged)} (gardée(s) telle(s) quelle(s))")
+        out.append(f"retirée(s) : {len(c.retired)}")
         out += [
             f"retirée : {tag} — n'est plus publiée sur le wiki ; retirée de data/rdf (sans "
             "page « 410 Gone » ni historique pour l'instant)"
