@@ -48,12 +48,21 @@ def provenance(run: URIRef, source_name: str, source_bytes: bytes) -> Graph:
     return g
 
 
-def map_and_validate(records: Iterable[FicheRecord], iris: Iris, run: URIRef) -> ImportResult:
-    """Map every record and validate each fiche; raise InvalidFiche if any does not conform."""
+def map_and_validate(
+    records: Iterable[FicheRecord],
+    iris: Iris,
+    run: URIRef,
+    *,
+    progress: Callable[[list[Graph]], Iterable[Graph]] = list,
+) -> ImportResult:
+    """Map every record and validate each fiche; raise InvalidFiche if any does not conform.
+
+    `progress` wraps the graphs being validated (the slow part), e.g. with a progress bar.
+    """
     fiches: dict[str, Graph] = {}
     for record in records:
         fiches[record.tag] = map_fiche(record, iris, import_run=run)
-    report = validation.validate_many(fiches.values())
+    report = validation.validate_many(progress(list(fiches.values())))
     if not report.conforms:
         raise InvalidFiche(
             f"{len(report.violations)} violation(s) des formes SHACL : rien n'a été écrit.\n"
@@ -96,14 +105,14 @@ def import_yeswiki(
     full: bool = False,
     timeout: float = 30.0,
     max_bytes: int = 50 * 1024 * 1024,
-    progress: Callable[[list[str]], Iterable[str]] = list,
+    progress: Callable[[list, str], Iterable] | None = None,
 ) -> tuple[ImportResult, Summary]:
     """Import a Bazar form of the YesWiki at `base_url` into `data_dir`, all or nothing.
 
     Only new entries and entries whose `date_maj_fiche` changed are mapped (all of them with
     `full`); the other fiches are kept; fiches the wiki no longer publishes are retired.
-    `mapping` is the mapping file (default: the Osons form's); `progress` wraps the tags
-    being read (the CLI shows a progress bar).
+    `mapping` is the mapping file (default: the Osons form's); `progress(items, label)` wraps
+    the entries being read, then the fiches being validated (the CLI shows progress bars).
     """
     from .authors import load_aliases
     from .importers import changes, yeswiki
@@ -117,14 +126,17 @@ def import_yeswiki(
     existing = changes.existing_fiches(data_dir)
     plan = changes.compare(wiki, existing, full=full)
     aliases = load_aliases(data_dir / "aliases.csv")
+    show = progress or (lambda items, label: items)
     records = [
         yeswiki.entry_record(wiki.entries[tag], wiki.form, reading, base_url, aliases)
-        for tag in progress(plan.to_map)
+        for tag in show(plan.to_map, "Lecture des fiches")
     ]
     raw = b"".join(body for _, body in client.answers)
     iris = Iris(DEFAULT_BASE)
     run = iris.import_run("yeswiki-" + hashlib.sha256(raw).hexdigest()[:12])
-    result = map_and_validate(records, iris, run)
+    result = map_and_validate(
+        records, iris, run, progress=lambda graphs: show(graphs, "Validation des fiches")
+    )
     source = f"{client.prefix} (YesWiki {wiki.generation}), formulaire {wiki.form.id}"
     summary = changes.Summary(
         f"{source} « {wiki.form.label} »",
