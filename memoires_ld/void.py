@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +25,7 @@ import pyoxigraph as ox
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, RDFS, SKOS, VOID, XSD
 
 from . import licences
-from .dumps import DUMPS, Dump, ensure_all
+from .dumps import DUMPS, Dump, ensure_all, union
 from .dumps import folder as dumps_folder
 from .iris import Iris
 from .namespaces import MLD, PREFIXES, SCHEMA, VOCAB
@@ -72,62 +73,68 @@ CATALOG_TITLE = {
     "en": "Catalogue of the action records of the Osons collective",
 }
 
-_STATISTICS = {
-    "totals": """
-        SELECT (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT ?o) AS ?objects)
-               (COUNT(DISTINCT ?p) AS ?properties) { ?s ?p ?o }""",
-    "entities": """
-        SELECT (COUNT(DISTINCT ?s) AS ?n) { ?s ?p ?o FILTER(STRSTARTS(STR(?s), BASE)) }""",
-    "classes": """
-        SELECT ?class (COUNT(DISTINCT ?s) AS ?n) { ?s a ?class } GROUP BY ?class
-        ORDER BY DESC(?n) STR(?class)""",
-    "properties": """
-        SELECT ?property (COUNT(*) AS ?n) { SELECT DISTINCT ?s ?property ?o { ?s ?property ?o } }
-        GROUP BY ?property ORDER BY DESC(?n) STR(?property)""",
-    "fiches": f"""
-        SELECT ?fiche ?modified {{ ?fiche a <{MLD.Fiche}> .
-            OPTIONAL {{ ?fiche <{DCTERMS.modified}> ?modified }} }}""",
-}
+RDF_TYPE = ox.NamedNode(str(RDF.type))
+FICHE = ox.NamedNode(str(MLD.Fiche))
+MODIFIED = ox.NamedNode(str(DCTERMS.modified))
 
 
 def statistics(store: Store) -> dict:
-    """Count what the store holds (distinct triples of the union of its graphs)."""
-    [totals] = store.query(_STATISTICS["totals"])
-    # str(Literal) is its N-Triples form, a valid SPARQL string
-    [entities] = store.query(_STATISTICS["entities"].replace("BASE", str(ox.Literal(store.base))))
-    classes = [(r["class"].value, int(r["n"].value)) for r in store.query(_STATISTICS["classes"])]
-    properties = [
-        (r["property"].value, int(r["n"].value)) for r in store.query(_STATISTICS["properties"])
-    ]
-    fiches: dict[str, str] = {}
-    for row in store.query(_STATISTICS["fiches"]):
-        modified = row["modified"].value if row["modified"] is not None else ""
-        fiches[row["fiche"].value] = max(modified, fiches.get(row["fiche"].value, ""))
-    per_licence: dict[str, int] = {}
+    """Count the published data (distinct triples of its graphs, histories left out).
+
+    One pass over `store.quads()` in Python (about 1 µs per triple): SPARQL over the union
+    default graph would count the histories' and tombstones' graphs too.
+    """
+    triples = 0
+    per_property: Counter[str] = Counter()
+    per_class: Counter[str] = Counter()
+    subjects: set = set()
+    objects: set[int] = set()  # hashes: the description literals are large
+    fiches: set = set()
+    modified: dict = {}
+    for triple in union(store.quads()):
+        subject, predicate, obj = triple.subject, triple.predicate, triple.object
+        triples += 1
+        per_property[predicate.value] += 1
+        subjects.add(subject)
+        objects.add(hash(obj))
+        if predicate == RDF_TYPE:
+            per_class[obj.value] += 1  # triples are distinct: one per instance
+            if obj == FICHE:
+                fiches.add(subject)
+        elif predicate == MODIFIED:
+            modified[subject] = max(modified.get(subject, ()), (_instant(obj.value), obj.value))
+    per_licence: Counter[str] = Counter()
     for licences_of_fiche in licences.fiche_licences(store).values():
-        for licence in licences_of_fiche:
-            per_licence[licence] = per_licence.get(licence, 0) + 1
+        per_licence.update(licences_of_fiche)
     open_ = licences.open_licences(store)
+    latest = max((modified[f] for f in fiches if f in modified), default=(None, ""))
+    fiche_iris = sorted(f.value for f in fiches)
     return {
         "version": store.version,
-        "triples": sum(n for _, n in properties),
-        "entities": int(entities["n"].value),
-        "distinct_subjects": int(totals["subjects"].value),
-        "distinct_objects": int(totals["objects"].value),
-        "properties": len(properties),
-        "classes": len(classes),
+        "triples": triples,
+        "entities": sum(
+            1 for s in subjects if isinstance(s, ox.NamedNode) and s.value.startswith(store.base)
+        ),
+        "distinct_subjects": len(subjects),
+        "distinct_objects": len(objects),
+        "properties": len(per_property),
+        "classes": len(per_class),
         "fiches": len(fiches),
         # the latest modification of a fiche, as written (xsd:dateTime with its offset)
-        "modified": max(fiches.values(), key=_instant, default=""),
-        "examples": sorted(fiches)[:EXAMPLES],
-        "class_partitions": classes,
-        "property_partitions": properties,
+        "modified": latest[1],
+        "examples": fiche_iris[:EXAMPLES],
+        "class_partitions": _ranked(per_class),
+        "property_partitions": _ranked(per_property),
         "licences": [
             _licence_entry(store, iri, n, open_)
             for iri, n in sorted(per_licence.items(), key=lambda item: (-item[1], item[0]))
         ],
         "closed_fiches": sorted(licences.closed_fiches(store)),
     }
+
+
+def _ranked(counts: Counter[str]) -> list[tuple[str, int]]:
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
 def cached_statistics(store: Store, instance_dir: Path) -> dict:

@@ -1,0 +1,125 @@
+"""`memoires-ld serve` as a real process: first start, restarts, kill -9 at the worst moments."""
+
+from __future__ import annotations
+
+import http.client
+import threading
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from servers import SEED, Server, replicate_seed
+
+from memoires_ld.serve import gunicorn_options
+from memoires_ld.store import POINTER
+
+pytestmark = pytest.mark.slow
+
+
+def seed_tags() -> list[str]:
+    return sorted(p.stem for p in (SEED / "rdf/fiches").glob("*.ttl"))
+
+
+def assert_every_fiche_answers(server: Server, tags: list[str]) -> None:
+    status, _, body = server.get("/dumps/memoires.trig")
+    assert status == 200, body[:500]
+    graphs = {q.graph_name for q in ox.parse(body, format=ox.RdfFormat.TRIG)}
+    missing = [t for t in tags if ox.NamedNode(f"{server.base}fiche/{t}") not in graphs]
+    assert not missing, f"{len(missing)} fiche(s) missing from the served data: {missing[:5]}"
+    status, _, _ = server.get(f"/fiche/{tags[0]}")
+    if status == 404:  # the fiche pages are not served by this build yet
+        return
+    for tag in tags:
+        status, _, body = server.get(f"/fiche/{tag}")
+        assert status == 200, (tag, status, body[:300])
+
+
+def store_folder(instance: Path) -> Path:
+    version = (instance / POINTER).read_text().split()[0]
+    return instance / f"store-{version}"
+
+
+@pytest.fixture
+def server(tmp_path: Path):
+    servers: list[Server] = []
+
+    def make(data: Path = SEED, port: int | None = None) -> Server:
+        made = Server(tmp_path / "instance", data, port)
+        servers.append(made)
+        return made
+
+    yield make
+    for made in servers:
+        made.stop()
+
+
+def test_gunicorn_runs_threads_in_one_process():
+    options = gunicorn_options({"HOST": "127.0.0.1", "PORT": 8000, "WORKERS": 1, "THREADS": 4})
+    assert options["worker_class"] == "gthread"
+    assert options["workers"] == 1 and options["threads"] > 1
+
+
+def test_first_start_loads_everything_then_restarts_reopen(server):
+    first = server().start()
+    first.wait_ready()
+    assert_every_fiche_answers(first, seed_tags())
+    folder = store_folder(first.instance)
+    inode = folder.stat().st_ino
+    first.stop()
+
+    again = server(port=first.port).start()
+    again.wait_ready()
+    # the same store, reopened, not reloaded
+    assert store_folder(again.instance) == folder and folder.stat().st_ino == inode
+    assert not list(again.instance.glob(".loading-*"))
+    assert_every_fiche_answers(again, seed_tags())
+
+
+def test_kill_9_during_the_first_load(server, tmp_path: Path):
+    data = tmp_path / "data"
+    tags = replicate_seed(data, copies=5)  # 190 fiches: a load long enough to interrupt
+    first = server(data).start()
+    deadline = time.monotonic() + 30
+    while not list(first.instance.glob(".loading-*")):
+        assert time.monotonic() < deadline, first.log.read_text()
+        time.sleep(0.002)
+    time.sleep(0.2)
+    first.kill()
+    assert not (first.instance / POINTER).exists(), "a half-loaded store was published"
+
+    again = server(data, port=first.port).start()
+    again.wait_ready()
+    assert not list(again.instance.glob(".loading-*")), "the interrupted load was not cleaned"
+    assert_every_fiche_answers(again, tags)
+
+
+def test_kill_9_while_serving(server):
+    first = server().start()
+    first.wait_ready()
+    folder = store_folder(first.instance)
+    stop = threading.Event()
+
+    def load():
+        while not stop.is_set():
+            try:
+                first.get("/dumps/memoires.ttl")
+                first.get("/dataset")
+            except (OSError, http.client.HTTPException):
+                pass
+
+    clients = [threading.Thread(target=load) for _ in range(4)]
+    for client in clients:
+        client.start()
+    time.sleep(0.5)
+    first.kill()
+    stop.set()
+    for client in clients:
+        client.join()
+
+    again = server(port=first.port).start()
+    again.wait_ready()
+    assert store_folder(again.instance) == folder  # reopened as it was
+    assert_every_fiche_answers(again, seed_tags())
+    status, headers, _ = again.get("/dumps/memoires.nt.gz")
+    assert status == 200 and headers["Content-Type"] == "application/gzip"
