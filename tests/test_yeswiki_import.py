@@ -17,10 +17,11 @@ from rdflib import URIRef
 from rdflib.namespace import DCTERMS, PROV
 from yeswiki_fake import HTML_PAGE, example, legacy_part, running
 
-from memoires_ld import datadir
+from memoires_ld import datadir, history
 from memoires_ld.cli import main
 from memoires_ld.exporters.records import read_records
 from memoires_ld.iris import DEFAULT_BASE, Iris, concept
+from memoires_ld.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 DIAGNOSTIC = "DiagnosticEnMarchantAvecUmapCartographie"
@@ -222,6 +223,18 @@ def test_a_reimport_maps_only_what_changed_and_retires_what_disappeared(wiki, im
     assert "inchangée(s) : 3" in again.output
     assert "Rien n'a changé : data/rdf n'a pas été réécrit." in again.output
     assert datadir.version(imported) == version
+
+
+def test_an_instance_serving_a_retired_fiche_keeps_its_tombstone(wiki, imported, tmp_path):
+    instance = tmp_path / "instance"
+    open_store(instance, imported, DEFAULT_BASE)
+    entries = example("api-forms-5-entries")
+    del entries[ACCOMPAGNEMENT]
+    assert import_from(wiki.modern(entries=entries), imported).exit_code == 0
+    store = open_store(instance, imported, DEFAULT_BASE)
+    tombstone = history.get_tombstone(store, ACCOMPAGNEMENT)
+    assert tombstone is not None and tombstone.title.startswith("Accompagnement d'un réseau")
+    assert history.get_tombstone(store, DIAGNOSTIC) is None
 
 
 def test_full_maps_every_entry_again(wiki, imported):

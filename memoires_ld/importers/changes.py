@@ -3,8 +3,8 @@
 An entry is mapped again only if it is new or its `date_maj_fiche` differs from the
 `dct:modified` of its fiche in data/rdf (or with `full`); the other fiches are kept as they
 are, with the provenance of the import that wrote them. A fiche the wiki no longer publishes
-is retired: for now it is removed from data/rdf and the summary says so; the writes issue
-will replace it with a 410 page that keeps its history.
+is retired: its file is removed from data/rdf and the summary says so; an instance that
+served it retires it when it next loads data/ (`writes.sync_data`: 410 Gone, history kept).
 """
 
 from __future__ import annotations
@@ -113,8 +113,9 @@ class Summary:
         out.append(f"inchangée(s) : {len(c.unchanged)} (gardée(s) telle(s) quelle(s))")
         out.append(f"retirée(s) : {len(c.retired)}")
         out += [
-            f"retirée : {tag} — n'est plus publiée sur le wiki ; retirée de data/rdf (sans "
-            "page « 410 Gone » ni historique pour l'instant)"
+            f"retirée : {tag} — n'est plus publiée sur le wiki ; son fichier est retiré de "
+            "data/rdf (une instance qui la servait la retire à son prochain chargement de data/ : "
+            "410 Gone, historique gardé)"
             for tag in c.retired
         ]
         out += [
