@@ -146,9 +146,10 @@ class Iris:
         """Where this instance serves a concept (Creative Commons licences too, by notation)."""
         return self._iri(f"vocab/{quote(scheme_name, safe='')}/{quote(notation, safe='')}")
 
-    def ontology(self) -> URIRef:
-        """Where this instance serves https://w3id.org/memoires-ld/ns and its terms."""
-        return self._iri("ns")
+    def ontology(self, version: str | None = None) -> URIRef:
+        """Where this instance serves https://w3id.org/memoires-ld/ns and its terms (or the
+        version IRI `ns/{version}` of the current version)."""
+        return self._iri("ns" + (f"/{quote(version, safe='')}" if version else ""))
 
     def shapes(self) -> URIRef:
         """Where this instance serves the SHACL shapes https://w3id.org/memoires-ld/shapes."""
@@ -170,8 +171,9 @@ class Iris:
         if not iri.startswith(W3ID):
             return iri
         rest = iri[len(W3ID) :]
-        for prefix in ("vocab/", "ns", "shapes"):
-            if rest.startswith(prefix) and (prefix.endswith("/") or rest[len(prefix) :][:1] in "#"):
+        for prefix in ("vocab", "ns", "shapes"):
+            # `ns`, `ns#Fiche`, `ns/0.1.0`, `vocab/nature` (not `nsfoo`)
+            if rest.startswith(prefix) and rest[len(prefix) :][:1] in ("", "#", "/"):
                 return self.base + rest
         return iri
 

@@ -4,6 +4,7 @@
 * an agent: its own triples, and `?fiche dct:creator <agent>` / `?action pair:involves
   <agent>` for the fiches it wrote or took part in;
 * an account: its own triples, and `?fiche schema:maintainer <account>`;
+* an import run: its triples and those of its hash resources, in the default graph;
 * a concept scheme, a concept, the ontology: their concise bounded description (the
   subject's triples, following blank nodes) in the vocabulary graph of the store;
 * the shapes: the SHACL file that ships with the package (it is not in the store).
@@ -20,7 +21,7 @@ from datetime import UTC, datetime
 from functools import cache
 
 import pyoxigraph as ox
-from rdflib.namespace import DCTERMS, PROV, SKOS
+from rdflib.namespace import DCTERMS, OWL, PROV, SKOS
 
 from .. import history
 from .. import iris as iris_
@@ -34,11 +35,12 @@ ONTOLOGY = W3ID + "ns"
 SHAPES = W3ID + "shapes"
 N = ox.NamedNode
 GENERATED = N(str(PROV.generatedAtTime))
+VERSION_INFO = N(str(OWL.versionInfo))
 
 
 @dataclass
 class Document:
-    kind: str  # fiche, agent, account, scheme, concept, vocabulary, ontology, shapes
+    kind: str  # fiche, agent, account, import, scheme, concept, vocabulary, ontology, shapes
     iri: str  # the resource the document is about
     url: str  # where this instance serves it (no suffix)
     triples: list[ox.Triple]
@@ -75,6 +77,21 @@ def account(store: Store, iris: Iris, name: str) -> Document:
     iri = str(iris.account(name))
     incoming = (SCHEMA.maintainer,)
     return _with_incoming(store, "account", iri, incoming, f"Il n'y a pas de compte « {name} ».")
+
+
+def import_run(store: Store, iris: Iris, key: str) -> Document:
+    """An import (prov:Activity) and its hash resources (`#source`), from the default graph."""
+    iri = str(iris.import_run(key))
+    subjects = {
+        q.subject
+        for q in store.ox.quads_for_pattern(None, None, None, ox.DefaultGraph())
+        if isinstance(q.subject, ox.NamedNode)
+        and (q.subject.value == iri or q.subject.value.startswith(iri + "#"))
+    }
+    triples = _cbd(store, sorted(subjects, key=str), ox.DefaultGraph())
+    if not triples:
+        raise NotFound(f"Il n'y a pas d'import « {key} ».")
+    return Document("import", iri, iri, triples, _digest(store.version))
 
 
 def scheme(store: Store, iris: Iris, name: str) -> Document:
@@ -115,7 +132,8 @@ def vocabulary(store: Store, iris: Iris) -> Document:
     return _vocabulary_document("vocabulary", str(iris_.VOCAB), str(iris.vocabulary()), triples)
 
 
-def ontology(store: Store, iris: Iris) -> Document:
+def ontology(store: Store, iris: Iris, version: str | None = None) -> Document:
+    """The ontology; by its version IRI (`ns/0.1.0`) when that is the current version."""
     subjects = {
         q.subject
         for q in _vocabulary(store, None, None, None)
@@ -123,7 +141,12 @@ def ontology(store: Store, iris: Iris) -> Document:
         and (q.subject.value == ONTOLOGY or q.subject.value.startswith(ONTOLOGY + "#"))
     }
     triples = _cbd(store, sorted(subjects, key=str))
-    return _vocabulary_document("ontology", ONTOLOGY, str(iris.ontology()), triples)
+    if version is not None:
+        current = [q.object.value for q in _vocabulary(store, N(ONTOLOGY), VERSION_INFO, None)]
+        if version not in current:
+            shown = ", ".join(current)
+            raise NotFound(f"Cette instance ne sert que la version {shown} de l'ontologie.")
+    return _vocabulary_document("ontology", ONTOLOGY, str(iris.ontology(version)), triples)
 
 
 def shapes(iris: Iris) -> Document:
@@ -163,7 +186,7 @@ def _in_scheme(store: Store, node, scheme_iri) -> bool:
     return bool(_vocabulary(store, node, N(str(SKOS.inScheme)), scheme_iri))
 
 
-def _cbd(store: Store, subjects) -> list[ox.Triple]:
+def _cbd(store: Store, subjects, graph=VOCABULARY_GRAPH) -> list[ox.Triple]:
     """Concise bounded description: each subject's triples, following blank nodes."""
     triples, todo, seen = [], list(subjects), set()
     while todo:
@@ -171,7 +194,7 @@ def _cbd(store: Store, subjects) -> list[ox.Triple]:
         if node in seen:
             continue
         seen.add(node)
-        for quad in _vocabulary(store, node, None, None):
+        for quad in store.ox.quads_for_pattern(node, None, None, graph):
             triples.append(quad.triple)
             if isinstance(quad.object, ox.BlankNode):
                 todo.append(quad.object)

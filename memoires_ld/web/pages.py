@@ -198,3 +198,22 @@ def account_page(doc: Document, store: Store, iris: Iris, lang: str) -> dict:
         "title": g.one(doc.iri, FOAF.accountName) or doc.iri,
         "fiches": queries.fiches(store, pages),
     }
+
+
+def describe_page(doc: Document, store: Store, iris: Iris, lang: str) -> dict:
+    """Any other resource: its statements, subject by subject."""
+    from .vocab_pages import curie
+
+    g = Triples(doc.triples)
+    subjects = []
+    for subject in sorted(g.index, key=lambda s: (s != doc.iri, s)):
+        rows = []
+        for predicate, objects in sorted(g.index[subject].items()):
+            for o in objects:
+                is_iri = isinstance(o, ox.NamedNode)
+                value = Link(
+                    curie(o.value) if is_iri else o.value, iris.page(o.value) if is_iri else ""
+                )
+                rows.append((Link(curie(predicate), iris.page(predicate)), value))
+        subjects.append((subject, rows))
+    return {"title": g.one(doc.iri, DCTERMS.title) or doc.iri, "subjects": subjects}

@@ -26,6 +26,12 @@ SERIALISATION_PREFIXES = PREFIXES | {
     "vann": "http://purl.org/vocab/vann/",
     "as": "https://www.w3.org/ns/activitystreams#",
 }
+#: Datatypes Turtle writes without naming them.
+IMPLICIT = {
+    "http://www.w3.org/2001/XMLSchema#string",
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString",
+    "http://www.w3.org/2001/XMLSchema#integer",
+}
 _JSONLD_CACHE: OrderedDict = OrderedDict()
 _JSONLD_CACHE_SIZE = 256
 _lock = threading.Lock()
@@ -106,7 +112,11 @@ def _used_prefixes(triples: list[ox.Triple]) -> dict[str, str]:
         for term in (t.subject, t.predicate, t.object)
         if isinstance(term, ox.NamedNode)
     }
-    iris |= {t.object.datatype.value for t in triples if isinstance(t.object, ox.Literal)}
+    iris |= {
+        t.object.datatype.value
+        for t in triples
+        if isinstance(t.object, ox.Literal) and t.object.datatype.value not in IMPLICIT
+    }
     return {
         prefix: namespace
         for prefix, namespace in SERIALISATION_PREFIXES.items()

@@ -3,9 +3,11 @@
     /fiche/<tag>                  a fiche and its action (`#action`): its named graph
     /agent/<slug>                 an author, and the fiches it wrote
     /account/<name>               a wiki account ("écrite par"), and the pages it created
+    /import/<key>                 an import run (provenance of the fiches it wrote)
     /vocab, /vocab/<scheme>       the concept schemes (https://w3id.org/memoires-ld/vocab/…)
     /vocab/<scheme>/<notation>    a concept, and the fiches that have it
     /ns                           the ontology https://w3id.org/memoires-ld/ns and its terms
+    /ns/<version>                 its version IRI (the version served only)
     /shapes                       the SHACL shapes https://w3id.org/memoires-ld/shapes
     /context.jsonld               the JSON-LD context (latest); /context/<version>.jsonld
 
@@ -22,7 +24,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from ..errors import NotFound
 from . import documents, http, i18n, jsonld, queries, schemaorg, vocab_pages
 from .negotiation import BY_NAME, negotiate
-from .pages import account_page, agent_page, fiche_page
+from .pages import account_page, agent_page, describe_page, fiche_page
 from .represent import respond, split_suffix
 
 bp = Blueprint("resources", __name__)
@@ -84,7 +86,19 @@ def account(name: str):
     )
 
 
+@bp.get("/import/<name>")
+def import_run(name: str):
+    key, suffix = split_suffix(name)
+    return respond(
+        lambda: documents.import_run(_store(), _iris(), key),
+        suffix,
+        "describe.html",
+        _page(describe_page, lambda doc, model, lang: schemaorg.thing(doc.iri, model)),
+    )
+
+
 @bp.get("/vocab", defaults={"suffix": None})
+@bp.get("/vocab/", defaults={"suffix": None})  # the namespace IRI, …/vocab/
 @bp.get("/vocab.<suffix>")
 def vocabulary(suffix: str | None):
     def embed(doc, model, lang):
@@ -128,11 +142,15 @@ def concept(scheme_name: str, name: str):
     )
 
 
-@bp.get("/ns", defaults={"suffix": None})
-@bp.get("/ns.<suffix>")
-def ontology(suffix: str | None):
+@bp.get("/ns", defaults={"suffix": None, "name": None})
+@bp.get("/ns.<suffix>", defaults={"name": None})
+@bp.get("/ns/<name>", defaults={"suffix": None})
+def ontology(suffix: str | None, name: str | None):
+    version = None
+    if name is not None:  # the version IRI, ns/0.1.0, of the version this instance serves
+        version, suffix = split_suffix(name)
     return respond(
-        lambda: documents.ontology(_store(), _iris()),
+        lambda: documents.ontology(_store(), _iris(), version),
         suffix,
         "ontology.html",
         _page(vocab_pages.ontology_page, _work),

@@ -63,6 +63,10 @@ def account(iri: str, page: dict) -> dict:
     return {"@context": CONTEXT, "@id": iri, "name": page["title"], "url": iri}
 
 
+def thing(iri: str, page: dict) -> dict:
+    return {"@context": CONTEXT, "@id": iri, "url": iri, "name": page["title"]}
+
+
 def concept(iri: str, url: str, page: dict) -> dict:
     return _clean(
         {
