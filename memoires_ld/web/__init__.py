@@ -20,13 +20,20 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(settings.load(config))
     app.config["IRIS"] = Iris(app.config["BASE_URL"])
+    # Writes need the store open read-write, which RocksDB allows to one process only.
     app.extensions["store"] = open_store(
-        Path(app.config["INSTANCE_DIR"]), Path(app.config["DATA_DIR"]), app.config["BASE_URL"]
+        Path(app.config["INSTANCE_DIR"]),
+        Path(app.config["DATA_DIR"]),
+        app.config["BASE_URL"],
+        writable=app.config["WORKERS"] <= 1,
     )
 
     from . import errors, http, i18n
 
     errors.register(app)
+    from . import auth
+
+    auth.init_app(app)
     http.register(app)  # CORS, cache policy, long URLs
     i18n.register(app)  # lang, msg(), iris and the navigation in every template
     for blueprint in _blueprints():
@@ -36,6 +43,6 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _blueprints():
     """Each concern's blueprint; modules are imported here so that create_app stays readable."""
-    from . import dataset, listing, resources
+    from . import api, auth, dataset, edit, listing, resources, revisions
 
-    return [resources.bp, dataset.bp, listing.bp]
+    return [revisions.bp, resources.bp, dataset.bp, listing.bp, auth.bp, api.bp, edit.bp]
