@@ -28,11 +28,18 @@ def respond(error: MemoiresError) -> Response:
     body = error.as_dict()
     kind = _wants()
     report = getattr(error, "report", None)
-    if report is not None and kind in ("turtle", "jsonld"):
+    if report is not None and kind == "turtle":
         # A fiche that does not conform: the sh:ValidationReport itself (SHACL §3.6).
-        fmt = "json-ld" if kind == "jsonld" else "turtle"
-        media = "application/ld+json" if kind == "jsonld" else "text/turtle"
-        response = Response(report.graph.serialize(format=fmt), error.status, mimetype=media)
+        text = report.graph.serialize(format="turtle")
+        response = Response(text, error.status, mimetype="text/turtle")
+    elif report is not None and kind == "jsonld":
+        # The report as JSON-LD, and beside it (keys a JSON-LD processor ignores) the error
+        # and a short summary for clients that read plain JSON.
+        document = {"@graph": json.loads(report.graph.serialize(format="json-ld")), **body}
+        accept = request.accept_mimetypes
+        plain = accept["application/json"] > accept["application/ld+json"]
+        media = "application/json" if plain else "application/ld+json"
+        response = Response(json.dumps(document, ensure_ascii=False), error.status, mimetype=media)
     elif kind == "html":
         html = render_template("error.html", error=error), error.status
         response = Response(*html, mimetype="text/html")
