@@ -171,6 +171,8 @@ class Iris:
         if not iri.startswith(W3ID):
             return iri
         rest = iri[len(W3ID) :]
+        if rest == "vocab/":  # the namespace of the schemes: the page listing them
+            return str(self.vocabulary())
         for prefix in ("vocab", "ns", "shapes"):
             # `ns`, `ns#Fiche`, `ns/0.1.0`, `vocab/nature` (not `nsfoo`)
             if rest.startswith(prefix) and rest[len(prefix) :][:1] in ("", "#", "/"):

@@ -98,7 +98,6 @@ def import_run(name: str):
 
 
 @bp.get("/vocab", defaults={"suffix": None})
-@bp.get("/vocab/", defaults={"suffix": None})  # the namespace IRI, …/vocab/
 @bp.get("/vocab.<suffix>")
 def vocabulary(suffix: str | None):
     def embed(doc, model, lang):
