@@ -1,0 +1,319 @@
+"""Publishing benchmark (not a test): real `memoires-ld serve` processes on loopback.
+
+For each size N it generates synthetic fiches (bench/synthetic.py), then measures, in one
+run: first start (load + dumps + statistics), restart, fiche as Turtle and as HTML under
+load (wrk, random fiches) against a bare Flask route that serialises the same fiche
+straight from pyoxigraph (the baseline, same gunicorn settings, same store), listing with
+two facets p50, text search p50, RSS of the serving processes; and the first start on the
+seed. Servers run one at a time, so they never share the CPU.
+
+    python bench/publish.py                 # 1k and 10k fiches, 10 s per load run
+    python bench/publish.py --sizes 100000  # takes a while
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+from flask import Flask, Response
+from gunicorn.app.base import BaseApplication
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH.parent))
+sys.path.insert(0, str(BENCH))
+
+import synthetic  # noqa: E402
+
+from memoires_ld.namespaces import PREFIXES  # noqa: E402
+from memoires_ld.store import POINTER  # noqa: E402
+
+WRK_SCRIPT = """
+local tags = {}
+local accept = "text/turtle"
+function init(args)
+  for line in io.lines(args[1]) do tags[#tags + 1] = line end
+  accept = args[2]
+end
+function request()
+  return wrk.format("GET", "/fiche/" .. tags[math.random(#tags)], {Accept = accept})
+end
+"""
+
+
+# -- the baseline: a bare Flask route over the same store -----------------------------
+
+
+def baseline_app(store_path: str, base: str) -> Flask:
+    store = ox.Store.read_only(store_path)
+    app = Flask("baseline")
+
+    @app.get("/fiche/<tag>")
+    def fiche(tag: str):
+        graph = ox.NamedNode(f"{base}fiche/{tag}")
+        quads = store.quads_for_pattern(None, None, None, graph)
+        body = ox.serialize(quads, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+        return Response(body, mimetype="text/turtle")
+
+    @app.get("/dataset")
+    def ready():
+        return "ok"
+
+    return app
+
+
+class Baseline(BaseApplication):
+    def __init__(self, store_path: str, base: str, port: int, threads: int):
+        self.args = store_path, base
+        self.options = {"bind": f"127.0.0.1:{port}", "workers": 1, "threads": threads}
+        self.options |= {"worker_class": "gthread", "control_socket_disable": True}
+        self.options |= {"loglevel": "warning"}
+        super().__init__()
+
+    def load_config(self):
+        for name, value in self.options.items():
+            self.cfg.set(name, value)
+
+    def load(self):
+        return baseline_app(*self.args)
+
+
+# -- processes --------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start(command: list[str], env: dict, log: Path) -> subprocess.Popen:
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            command,
+            env=os.environ | env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def wait_ready(process: subprocess.Popen, port: int, log: Path, timeout: float = 7200) -> float:
+    import http.client
+
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited:\n{log.read_text()[-3000:]}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", "/dataset")
+            if connection.getresponse().status == 200:
+                return time.monotonic() - started
+        except OSError:
+            pass
+        time.sleep(0.02)
+    raise SystemExit("server not ready")
+
+
+def stop(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def rss_mb(process: subprocess.Popen) -> float:
+    """Resident memory of the server's process group (master and workers), in MB."""
+    total = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            if os.getpgid(int(pid)) != process.pid:
+                continue
+            status = Path(f"/proc/{pid}/status").read_text()
+        except (OSError, ProcessLookupError):
+            continue
+        total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
+    return total / 1024
+
+
+def serve(instance: Path, data: Path, port: int, threads: int, log: Path) -> subprocess.Popen:
+    env = {"MEMOIRES_LD_INSTANCE_DIR": str(instance), "MEMOIRES_LD_DATA_DIR": str(data)}
+    command = [sys.executable, "-m", "memoires_ld.cli", "serve", "--port", str(port)]
+    command += ["--base-url", f"http://127.0.0.1:{port}/", "--threads", str(threads)]
+    return start(command, env, log)
+
+
+# -- measurements -----------------------------------------------------------------------
+
+
+def wrk(port: int, tags_file: Path, accept: str, seconds: int, connections: int) -> dict:
+    script = tags_file.with_name("fiches.lua")
+    script.write_text(WRK_SCRIPT)
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s"]
+    command += [str(script), f"http://127.0.0.1:{port}", "--", str(tags_file), accept]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": re.search(r"50%\s+(\S+)", out).group(1),
+        "p99": re.search(r"99%\s+(\S+)", out).group(1),
+        "errors": int(errors.group(1)) if errors else 0,
+    }
+
+
+def p50_ms(port: int, path: str, accept: str = "text/html", runs: int = 30) -> float:
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    times = []
+    for n in range(runs + 2):
+        started = time.perf_counter()
+        connection.request("GET", path, headers={"Accept": accept})
+        response = connection.getresponse()
+        response.read()
+        if response.status != 200:
+            raise SystemExit(f"{path}: HTTP {response.status}")
+        if n >= 2:  # two warm-up requests (the first builds the indexes)
+            times.append((time.perf_counter() - started) * 1000)
+    connection.close()
+    return statistics.median(times)
+
+
+def listing_available() -> bool:
+    try:
+        import memoires_ld.facets
+        import memoires_ld.search  # noqa: F401
+    except ImportError:
+        print("memoires_ld.facets / memoires_ld.search missing: listing and search skipped")
+        return False
+    return True
+
+
+def run_size(n: int, args, work: Path) -> dict:
+    data = work / f"data-{n}-{args.seed}"
+    if not (data / "rdf/fiches").is_dir():
+        started = time.monotonic()
+        synthetic.write(data, n, args.seed)
+        print(f"[{n}] generated in {time.monotonic() - started:.0f} s", flush=True)
+    tags = sorted(p.stem for p in (data / "rdf/fiches").glob("*.ttl"))
+    tags_file = work / f"tags-{n}.txt"
+    tags_file.write_text("\n".join(tags) + "\n")
+    instance = work / f"instance-{n}"
+    shutil.rmtree(instance, ignore_errors=True)
+    port, log = free_port(), work / f"serve-{n}.log"
+    result: dict = {"n": n}
+
+    server = serve(instance, data, port, args.threads, log)
+    result["first_start_s"] = wait_ready(server, port, log)
+    print(f"[{n}] first start {result['first_start_s']:.1f} s", flush=True)
+    stop(server)
+    server = serve(instance, data, port, args.threads, log)
+    result["restart_s"] = wait_ready(server, port, log)
+    for accept, key in (("text/turtle", "ttl"), ("text/html", "html")):
+        result[key] = wrk(port, tags_file, accept, args.duration, args.connections)
+        print(f"[{n}] {key}: {result[key]}", flush=True)
+    if listing_available():
+        result["listing_ms"] = p50_ms(port, "/fiches?nature=formation&duree=journee")
+        result["search_ms"] = p50_ms(port, "/fiches?q=coop%C3%A9ration")
+    result["rss_mb"] = rss_mb(server)
+    stop(server)
+
+    version = (instance / POINTER).read_text().split()[0]
+    base_port, base_log = free_port(), work / f"baseline-{n}.log"
+    command = [sys.executable, __file__, "--baseline", str(instance / f"store-{version}")]
+    command += [f"http://127.0.0.1:{port}/", str(base_port), str(args.threads)]
+    baseline = start(command, {}, base_log)
+    wait_ready(baseline, base_port, base_log)
+    result["baseline"] = wrk(base_port, tags_file, "text/turtle", args.duration, args.connections)
+    print(f"[{n}] baseline: {result['baseline']}", flush=True)
+    stop(baseline)
+    return result
+
+
+def first_start_on_seed(args, work: Path) -> float:
+    instance = work / "instance-seed"
+    shutil.rmtree(instance, ignore_errors=True)
+    port, log = free_port(), work / "serve-seed.log"
+    server = serve(instance, BENCH.parent / "data", port, args.threads, log)
+    seconds = wait_ready(server, port, log)
+    stop(server)
+    return seconds
+
+
+def table(results: list[dict], seed_start: float) -> str:
+    rows = [
+        "| N fiches | first start s | restart s | Turtle req/s (p50) | HTML req/s (p50) "
+        "| baseline req/s (p50) | Turtle ratio | HTML ratio | listing 2 facets p50 ms "
+        "| search p50 ms | RSS MB | non-2xx |",
+        "|" + "---|" * 12,
+    ]
+    for r in results:
+        base = r["baseline"]["rps"]
+        errors = r["ttl"]["errors"] + r["html"]["errors"] + r["baseline"]["errors"]
+        rows.append(
+            f"| {r['n']:,} | {r['first_start_s']:.1f} | {r['restart_s']:.2f} "
+            f"| {r['ttl']['rps']:,.0f} ({r['ttl']['p50']}) | {r['html']['rps']:,.0f} "
+            f"({r['html']['p50']}) | {base:,.0f} ({r['baseline']['p50']}) "
+            f"| {r['ttl']['rps'] / base:.2f} | {r['html']['rps'] / base:.2f} "
+            f"| {r.get('listing_ms', float('nan')):.1f} | {r.get('search_ms', float('nan')):.1f} "
+            f"| {r['rss_mb']:.0f} | {errors} |"
+        )
+    rows.append(
+        f"\nFirst start on the 38 seed fiches (load + dumps + statistics): "
+        f"{seed_start:.2f} s. Goals: Turtle ratio ≥ 0.8, HTML ratio ≥ 0.5."
+    )
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--baseline"]:
+        store_path, base, port, threads = argv[1:5]
+        Baseline(store_path, base, int(port), int(threads)).run()
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=[1000, 10000],
+        help="numbers of fiches (default: 1000 10000)",
+    )
+    parser.add_argument("--duration", type=int, default=10, help="seconds per load run")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    parser.add_argument("--threads", type=int, default=4, help="server threads")
+    parser.add_argument("--seed", type=int, default=1, help="random seed of the data")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=Path("/tmp/memoires-bench"),
+        help="working folder (data, instances, logs)",
+    )
+    args = parser.parse_args(argv)
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install -y wrk")
+    args.work.mkdir(parents=True, exist_ok=True)
+    seed_start = first_start_on_seed(args, args.work)
+    results = [run_size(n, args, args.work) for n in args.sizes]
+    print(table(results, seed_start))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
