@@ -334,7 +334,9 @@ def _term(f: Field, value: str) -> Node:
         return URIRef(value)
     if f.datatype == RDF.langString:
         return Literal(value, lang="fr")
-    return Literal(value, datatype=f.datatype) if f.datatype else Literal(value)
+    # xsd:string is written as a plain literal, as the mapping writes its strings (RDF 1.1)
+    plain = f.datatype in (None, XSD.string)
+    return Literal(value) if plain else Literal(value, datatype=f.datatype)
 
 
 def _agents(f: Field, values: dict[str, list[str]], before: list[Agent]) -> list[Agent]:
