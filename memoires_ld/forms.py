@@ -23,14 +23,12 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from urllib.parse import unquote
 
-from markdown_it import MarkdownIt
 from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, RDFS, SH, SKOS, XSD
 from rdflib.term import Node
 
-from . import vocabulary
-from .description import sanitize_html
+from . import richtext, vocabulary
 from .iris import Iris, slugify
 from .mapping import map_fiche
 from .namespaces import DASH, MLD, PAIR, SCHEMA
@@ -65,7 +63,6 @@ RECORD = {
     **{p: "links" for p in LINK_KINDS},
 }
 YEAR = re.compile(r"[0-9]{4}")
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False})
 
 
 @dataclass(frozen=True)
@@ -354,23 +351,29 @@ def _agents(f: Field, values: dict[str, list[str]], before: list[Agent]) -> list
     return agents
 
 
-def markdown_html(text: str) -> str:
-    """Markdown (CommonMark, no raw HTML) → sanitised HTML."""
-    return sanitize_html(_markdown.render(text))
+def description_markdown(graph: Graph, fiche: URIRef) -> str:
+    """The description of a stored fiche as Markdown: from its HTML, else its plain text."""
+    html = graph.value(fiche, SCHEMA.articleBody)
+    if html is not None:
+        return richtext.from_html(str(html))
+    by_lang = {
+        getattr(o, "language", None): str(o) for o in graph.objects(fiche, DCTERMS.description)
+    }
+    return by_lang.get("fr") or next(iter(by_lang.values()), "")
 
 
 def _add_description(graph: Graph, fiche: URIRef, values: dict, old: Graph | None) -> None:
+    """The plain text and the HTML of the description typed in Markdown (richtext.py)."""
     name = next((k for k in values if k.endswith("-description")), None)
     text = (values.get(name) or [""])[0].replace("\r\n", "\n").strip() if name else ""
-    before = old.value(fiche, DCTERMS.description) if old is not None else None
-    if old is not None and before is not None and str(before).strip() == text:
+    if old is not None and description_markdown(old, fiche).strip() == text:
         for p in (DCTERMS.description, SCHEMA.articleBody):  # unchanged: kept exactly
             for o in old.objects(fiche, p):
                 graph.add((fiche, p, o))
         return
     if text:
-        graph.add((fiche, DCTERMS.description, Literal(text, lang="fr")))
-        graph.add((fiche, SCHEMA.articleBody, Literal(markdown_html(text), datatype=RDF.HTML)))
+        graph.add((fiche, DCTERMS.description, Literal(richtext.to_text(text), lang="fr")))
+        graph.add((fiche, SCHEMA.articleBody, Literal(richtext.to_html(text), datatype=RDF.HTML)))
 
 
 @cache
@@ -492,7 +495,9 @@ def values_from_graph(model: FormModel, graph: Graph, iris: Iris, tag: str) -> d
                     values[f"{f.name}-{i}-{part.name}"] = [value]
             continue
         found = [str(o) for o in graph.objects(subject, f.path)]
-        if isinstance(f.path, URIRef) and f.path in (DCTERMS.title, DCTERMS.description):
+        if f.path == DCTERMS.description and f.node == "fiche":
+            found = [description_markdown(graph, subject)]
+        elif f.path == DCTERMS.title:
             by_lang = {getattr(o, "language", None): str(o) for o in graph.objects(subject, f.path)}
             found = [by_lang.get("fr") or next(iter(by_lang.values()), "")]
         if f.widget in ("years", "urls"):

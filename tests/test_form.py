@@ -11,7 +11,7 @@ from rdflib.compare import graph_diff, to_isomorphic
 from rdflib.namespace import DCTERMS, RDF
 from writes_fixtures import SEED, TAGS, seed_fiche, small_data
 
-from memoires_ld import forms, history, validation
+from memoires_ld import forms, history, richtext, validation
 from memoires_ld.accounts import Accounts
 from memoires_ld.iris import DEFAULT_BASE, Iris
 from memoires_ld.namespaces import SCHEMA
@@ -124,9 +124,7 @@ def test_editing_without_changes_keeps_every_seed_fiche(path):
 
 
 def test_markdown_is_rendered_and_sanitised():
-    html = forms.markdown_html(
-        "## Titre\n\n- *un*\n- [lien](https://osons.cc)\n\n<script>x</script>"
-    )
+    html = richtext.to_html("## Titre\n\n- *un*\n- [lien](https://osons.cc)\n\n<script>x</script>")
     assert "<h2>Titre</h2>" in html and "<em>un</em>" in html
     assert '<a href="https://osons.cc" rel="noopener nofollow">lien</a>' in html
     assert "<script>" not in html
@@ -394,3 +392,19 @@ def test_history_pages(app):
     assert one.status_code == 200
     assert client.get(f"/fiche/{tag}/revision/9").status_code == 404
     assert client.get("/fiche/Inconnue/history").status_code == 404
+
+
+def test_plain_text_of_a_markdown_description():
+    text = richtext.to_text("Une **fresque** du climat.\n\n- un\n- [deux](https://osons.cc)")
+    assert text == "Une fresque du climat.\n\n- un\n- deux"
+
+
+def test_stored_descriptions_come_back_as_markdown_that_renders_the_same():
+    """Editing an imported fiche's text keeps its headings, lists, links and figures."""
+    checked = 0
+    for path in sorted((SEED / "rdf" / "fiches").glob("*.ttl")):
+        for html in seed_fiche(path.stem).objects(None, SCHEMA.articleBody):
+            again = richtext.to_html(richtext.from_html(str(html)))
+            assert "".join(again.split()) == "".join(str(html).split()), path.stem
+            checked += 1
+    assert checked >= 30
