@@ -60,8 +60,8 @@ def baseline_app(store_path: str, base: str) -> Flask:
     @app.get("/fiche/<tag>")
     def fiche(tag: str):
         graph = ox.NamedNode(f"{base}fiche/{tag}")
-        quads = store.quads_for_pattern(None, None, None, graph)
-        body = ox.serialize(quads, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+        triples = [q.triple for q in store.quads_for_pattern(None, None, None, graph)]
+        body = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
         return Response(body, mimetype="text/turtle")
 
     @app.get("/dataset")
@@ -171,10 +171,16 @@ def wrk(port: int, tags_file: Path, accept: str, seconds: int, connections: int)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "p50": re.search(r"50%\s+(\S+)", out).group(1),
-        "p99": re.search(r"99%\s+(\S+)", out).group(1),
+        "p50": _percentile(out, 50),
+        "p99": _percentile(out, 99),
         "errors": int(errors.group(1)) if errors else 0,
     }
+
+
+def _percentile(wrk_output: str, percent: int) -> str:
+    distribution = wrk_output.partition("Latency Distribution")[2]
+    found = re.search(rf"\b{percent}%\s+([\d.]+[a-z]+)", distribution)
+    return found.group(1) if found else "?"
 
 
 def p50_ms(port: int, path: str, accept: str = "text/html", runs: int = 30) -> float:
