@@ -11,7 +11,7 @@ from rdflib.compare import graph_diff, to_isomorphic
 from rdflib.namespace import DCTERMS, RDF
 from writes_fixtures import SEED, TAGS, seed_fiche, small_data
 
-from memoires_ld import forms, history, richtext, validation
+from memoires_ld import formdata, forms, history, richtext, validation
 from memoires_ld.accounts import Accounts
 from memoires_ld.iris import DEFAULT_BASE, Iris
 from memoires_ld.namespaces import SCHEMA
@@ -90,9 +90,9 @@ def test_a_property_added_to_the_shapes_becomes_a_field():
     assert (field.label, field.widget, field.required) == ("Mots-clés", "text", True)
     # and its value is written by its path, then validated by the same shapes
     tag = TAGS[0]
-    values = forms.values_from_graph(model, seed_fiche(tag), IRIS, tag)
+    values = formdata.values_from_graph(model, seed_fiche(tag), IRIS, tag)
     values["Fiche-motsCles"] = ["coopération"]
-    graph = forms.fiche_graph(model, values, IRIS, tag, seed_fiche(tag))
+    graph = formdata.fiche_graph(model, values, IRIS, tag, seed_fiche(tag))
     assert (IRIS.fiche(tag), SCHEMA.keywords, Literal("coopération")) in graph
     modified = (
         IRIS.fiche(tag),
@@ -102,7 +102,7 @@ def test_a_property_added_to_the_shapes_becomes_a_field():
     graph.add(modified)  # the write path's job
     assert validation.validate(graph, shapes=shapes).conforms
     values["Fiche-motsCles"] = [""]
-    graph = forms.fiche_graph(model, values, IRIS, tag, seed_fiche(tag))
+    graph = formdata.fiche_graph(model, values, IRIS, tag, seed_fiche(tag))
     graph.add(modified)
     report = validation.validate(graph, shapes=shapes)
     assert [model.field_for("fiche", r.path).name for r in report.violations] == ["Fiche-motsCles"]
@@ -116,7 +116,9 @@ def test_editing_without_changes_keeps_every_seed_fiche(path):
     tag = path.stem
     old = seed_fiche(tag)
     model = forms.default_model("fr")
-    new = forms.fiche_graph(model, forms.values_from_graph(model, old, IRIS, tag), IRIS, tag, old)
+    new = formdata.fiche_graph(
+        model, formdata.values_from_graph(model, old, IRIS, tag), IRIS, tag, old
+    )
     _, only_old, only_new = graph_diff(to_isomorphic(old), to_isomorphic(new))
     modified = {DCTERMS.modified, SCHEMA.dateModified}
     assert {t for t in only_old if t[1] not in modified} == set()
@@ -319,7 +321,7 @@ def test_two_editors_in_the_form(app):
         {
             k: v
             for k, v in (
-                forms.values_from_graph(forms.default_model(), seed_fiche(tag), IRIS, tag)
+                formdata.values_from_graph(forms.default_model(), seed_fiche(tag), IRIS, tag)
             ).items()
         }
         for _ in pages

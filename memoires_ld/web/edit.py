@@ -27,7 +27,7 @@ from flask import (
 )
 from rdflib import Graph
 
-from .. import forms, history, validation, writes
+from .. import formdata, forms, history, validation, writes
 from ..errors import InvalidFiche, PreconditionFailed
 from ..forms import FormModel
 from ..iris import Iris
@@ -66,13 +66,13 @@ def new():
             return redirect(url_for("auth.login", next=request.path), code=303)
         values = _restore_draft() or {}
         return _page(model, values, None, notice=_draft_notice(values))
-    values = forms.values_from_form(model, request.form)
+    values = formdata.values_from_form(model, request.form)
     refused = _refuse(values)
     if refused is not None:
         return refused
     account = auth.current_account()
     tag = new_tag(_store(), values.get("Fiche-titre", [""])[0])
-    graph = forms.fiche_graph(model, values, _iris(), tag, None)
+    graph = formdata.fiche_graph(model, values, _iris(), tag, None)
     try:
         writes.create_fiche(_store(), graph, agent=account.name, reason=_reason())
     except InvalidFiche as error:
@@ -87,7 +87,7 @@ def edit(tag: str):
     if request.method == "GET":
         if auth.current_account() is None:
             return redirect(url_for("auth.login", next=request.path), code=303)
-        values = _restore_draft() or forms.values_from_graph(model, old, _iris(), tag)
+        values = _restore_draft() or formdata.values_from_graph(model, old, _iris(), tag)
         saved = request.args.get("enregistree") is not None
         warnings = validation.validate(old).warnings if saved else []
         return _page(
@@ -99,12 +99,12 @@ def edit(tag: str):
             saved=saved,
             warnings=warnings,
         )
-    values = forms.values_from_form(model, request.form)
+    values = formdata.values_from_form(model, request.form)
     refused = _refuse(values, tag)
     if refused is not None:
         return refused
     account = auth.current_account()
-    graph = forms.fiche_graph(model, values, _iris(), tag, old)
+    graph = formdata.fiche_graph(model, values, _iris(), tag, old)
     etag = request.form.get("etag") or None
     try:
         writes.replace_fiche(_store(), graph, agent=account.name, if_match=etag, reason=_reason())
@@ -224,7 +224,7 @@ def _by_field(model: FormModel, report) -> tuple[dict, dict]:
 def _rows(f, values) -> list[dict[str, str]]:
     """The rows of an agents field: those typed, then two empty ones."""
     names = [p.name for p in f.parts if p.widget != "radios"]
-    rows = [r for r in forms.agent_rows(f, values) if any(r.get(n, "").strip() for n in names)]
+    rows = [r for r in formdata.agent_rows(f, values) if any(r.get(n, "").strip() for n in names)]
     return [*rows, {}, {}]
 
 
