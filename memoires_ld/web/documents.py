@@ -16,9 +16,14 @@ is the time of the last write the document reflects (Last-Modified).
 from __future__ import annotations
 
 import hashlib
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
+from typing import TypeVar
 
 import pyoxigraph as ox
 from rdflib.namespace import DCTERMS, OWL, PROV, SKOS
@@ -34,6 +39,7 @@ from ..store import VOCABULARY_GRAPH, Store, code_version
 ONTOLOGY = W3ID + "ns"
 SHAPES = W3ID + "shapes"
 N = ox.NamedNode
+T = TypeVar("T")
 GENERATED = N(str(PROV.generatedAtTime))
 VERSION_INFO = N(str(OWL.versionInfo))
 
@@ -47,6 +53,30 @@ class Document:
     state: str
     modified: datetime | None = None
     extra: dict = field(default_factory=dict)
+
+
+#: Recent documents (and answers) of each open store, by (store version, key): a lookup in
+#: the store on disk costs milliseconds, and the version changes with every write (stale
+#: entries age out).
+_CACHES: weakref.WeakKeyDictionary[Store, OrderedDict] = weakref.WeakKeyDictionary()
+_CACHE_SIZE = 512
+_lock = threading.Lock()
+
+
+def cached(store: Store, key: tuple, build: Callable[[], T]) -> T:
+    """What `build()` makes (a document, an answer), kept while the store's version stays."""
+    full = (store.version, *key)
+    with _lock:
+        entries = _CACHES.setdefault(store, OrderedDict())
+        if full in entries:
+            entries.move_to_end(full)
+            return entries[full]
+    value = build()
+    with _lock:
+        entries[full] = value
+        while len(entries) > _CACHE_SIZE:
+            entries.popitem(last=False)
+    return value
 
 
 def fiche(store: Store, iris: Iris, tag: str) -> Document:

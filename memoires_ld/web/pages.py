@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
 import pyoxigraph as ox
 from markupsafe import Markup
 from rdflib import URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, SKOS
 
-from .. import licences, vocabulary
+from .. import vocabulary
 from ..description import sanitize_html
 from ..iris import Iris
 from ..namespaces import CC, MLD, PAIR, SCHEMA
@@ -83,13 +84,21 @@ class Link:
 
 def concept_link(iri: str, iris: Iris, lang: str) -> Link:
     """A concept as a link to its page on this instance, labelled in `lang`."""
-    g = vocabulary.graph()
-    node = URIRef(iri)
+    info = _concept(iri, lang)
+    if info is None:
+        return Link(iri, iris.page(iri), iri)
+    label, scheme_name, notation = info
+    return Link(label, str(iris.concept_page(scheme_name, notation)), iri)
+
+
+@cache
+def _concept(iri: str, lang: str) -> tuple[str, str, str] | None:
+    """(label, scheme name, notation) from the vocabulary that ships with the package."""
+    g, node = vocabulary.graph(), URIRef(iri)
     scheme, notation = g.value(node, SKOS.inScheme), g.value(node, SKOS.notation)
     if scheme is None or notation is None:
-        return Link(iri, iris.page(iri), iri)
-    name = str(scheme).rsplit("/", 1)[-1]
-    return Link(vocabulary.pref_label(node, lang), str(iris.concept_page(name, str(notation))), iri)
+        return None
+    return vocabulary.pref_label(node, lang), str(scheme).rsplit("/", 1)[-1], str(notation)
 
 
 def agent_link(g: Triples, iri: str, iris: Iris) -> Link:
@@ -110,7 +119,7 @@ def fiche_page(doc: Document, store: Store, iris: Iris, lang: str) -> dict:
         author.note = roles.get(author.iri) or ""
     html = g.one(f, SCHEMA.articleBody)
     licence_iris = g.iris(f, DCTERMS.license)
-    open_ = licences.open_licences(store)
+    open_ = queries.open_licences(store)
     owner = g.one(f, SCHEMA.maintainer)
     return {
         "title": g.text(f, DCTERMS.title, lang) or doc.iri,

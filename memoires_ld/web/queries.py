@@ -6,12 +6,15 @@ therefore finds the current fiches (not the history, the tombstones or the vocab
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
 import pyoxigraph as ox
 
+from .. import licences
 from ..store import Store
+from .documents import cached
 
 PREFIXES = """PREFIX mld: <https://w3id.org/memoires-ld/ns#>
 PREFIX dct: <http://purl.org/dc/terms/>
@@ -21,6 +24,17 @@ PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 
 # A fiche "has" a concept when the fiche (licence) or its action (facets) points at it.
 _HAS = "{ ?fiche ?p ?concept } UNION { ?fiche schema:mainEntity ?action . ?action ?p ?concept }"
+
+
+def per_version(function):
+    """Keep a question's answer while the store's version stays the same."""
+
+    @functools.wraps(function)
+    def wrapper(store: Store, *args):
+        key = (function.__name__, *(tuple(a) if isinstance(a, list) else a for a in args))
+        return cached(store, key, lambda: function(store, *args))
+
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -45,6 +59,7 @@ def _refs(rows) -> list[FicheRef]:
     return sorted(found.values(), key=lambda r: r.title.casefold())
 
 
+@per_version
 def fiches_with(store: Store, concept: str) -> list[FicheRef]:
     """The fiches whose action (or licence) has this concept."""
     sparql = f"""{PREFIXES}
@@ -57,6 +72,7 @@ def fiches_with(store: Store, concept: str) -> list[FicheRef]:
     return _refs(store.query(sparql, substitutions={ox.Variable("concept"): ox.NamedNode(concept)}))
 
 
+@per_version
 def fiches(store: Store, iris: list[str]) -> list[FicheRef]:
     """Titles of these fiches (those that exist)."""
     if not iris:
@@ -72,6 +88,7 @@ def fiches(store: Store, iris: list[str]) -> list[FicheRef]:
     return _refs(store.query(sparql))
 
 
+@per_version
 def latest(store: Store, count: int = 6) -> list[FicheRef]:
     sparql = f"""{PREFIXES}
     SELECT ?fiche ?title ?modified WHERE {{
@@ -82,6 +99,7 @@ def latest(store: Store, count: int = 6) -> list[FicheRef]:
     return refs[:count]
 
 
+@per_version
 def counts_by_concept(store: Store) -> dict[str, int]:
     """concept IRI → number of fiches that have it."""
     sparql = f"""{PREFIXES}
@@ -91,6 +109,7 @@ def counts_by_concept(store: Store) -> dict[str, int]:
     return {row["concept"].value: int(row["n"].value) for row in store.query(sparql)}
 
 
+@per_version
 def totals(store: Store) -> dict[str, int]:
     sparql = f"""{PREFIXES}
     SELECT (COUNT(DISTINCT ?fiche) AS ?fiches) (COUNT(DISTINCT ?agent) AS ?agents) WHERE {{
@@ -103,3 +122,8 @@ def totals(store: Store) -> dict[str, int]:
         "agents": int(row["agents"].value),
         "concepts": int(next(iter(store.query(concepts)))["n"].value),
     }
+
+
+@per_version
+def open_licences(store: Store) -> frozenset[str]:
+    return licences.open_licences(store)

@@ -106,6 +106,7 @@ def serialize(doc: Document, fmt: Format) -> bytes:
 
 
 def _used_prefixes(triples: list[ox.Triple]) -> dict[str, str]:
+    """The prefixes whose namespace some IRI of the triples starts with."""
     iris = {
         term.value
         for t in triples
@@ -117,17 +118,14 @@ def _used_prefixes(triples: list[ox.Triple]) -> dict[str, str]:
         for t in triples
         if isinstance(t.object, ox.Literal) and t.object.datatype.value not in IMPLICIT
     }
-    return {
-        prefix: namespace
-        for prefix, namespace in SERIALISATION_PREFIXES.items()
-        if any(iri.startswith(namespace) for iri in iris)
-    }
+    used = {iri[: i + 1] for iri in iris for i, c in enumerate(iri) if c in "/#"}
+    return {p: ns for p, ns in SERIALISATION_PREFIXES.items() if ns in used}
 
 
 def _jsonld(doc: Document) -> bytes:
-    """pyld takes tens of milliseconds per fiche: keep the latest results per state."""
+    """pyld takes tens of milliseconds per fiche: keep the result per document state."""
     iris = current_app.config["IRIS"]
-    key = (iris.base, doc.kind, doc.iri, doc.state)
+    key = (iris.base, doc.kind, doc.iri, doc.state, hash(tuple(doc.triples)))
     with _lock:
         if key in _JSONLD_CACHE:
             _JSONLD_CACHE.move_to_end(key)

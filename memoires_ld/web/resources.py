@@ -38,6 +38,11 @@ def _iris():
     return current_app.config["IRIS"]
 
 
+def _cached(key: tuple, build):
+    """A loader of the document, through the cache of the current store version."""
+    return lambda: documents.cached(_store(), key, build)
+
+
 def _page(build, embed):
     """A page callback: the view model of the document, and its schema.org description."""
 
@@ -56,7 +61,7 @@ def _work(doc, model, lang):
 def fiche(name: str):
     tag, suffix = split_suffix(name)
     return respond(
-        lambda: documents.fiche(_store(), _iris(), tag),
+        _cached(("fiche", tag), lambda: documents.fiche(_store(), _iris(), tag)),
         suffix,
         "fiche.html",
         _page(fiche_page, lambda doc, model, lang: schemaorg.fiche(doc.iri, model, lang)),
@@ -68,7 +73,7 @@ def fiche(name: str):
 def agent(name: str):
     slug, suffix = split_suffix(name)
     return respond(
-        lambda: documents.agent(_store(), _iris(), slug),
+        _cached(("agent", slug), lambda: documents.agent(_store(), _iris(), slug)),
         suffix,
         "agent.html",
         _page(agent_page, lambda doc, model, lang: schemaorg.agent(doc.iri, model)),
@@ -79,7 +84,10 @@ def agent(name: str):
 def account(name: str):
     account_name, suffix = split_suffix(name)
     return respond(
-        lambda: documents.account(_store(), _iris(), account_name),
+        _cached(
+            ("account", account_name),
+            lambda: documents.account(_store(), _iris(), account_name),
+        ),
         suffix,
         "account.html",
         _page(account_page, lambda doc, model, lang: schemaorg.account(doc.iri, model)),
@@ -105,7 +113,7 @@ def vocabulary(suffix: str | None):
         return schemaorg.term_set(doc.iri, doc.url, title, model["schemes"])
 
     return respond(
-        lambda: documents.vocabulary(_store(), _iris()),
+        _cached(("vocabulary",), lambda: documents.vocabulary(_store(), _iris())),
         suffix,
         "vocabulary.html",
         _page(vocab_pages.vocabulary_page, embed),
@@ -120,7 +128,7 @@ def scheme(name: str):
         return schemaorg.term_set(doc.iri, doc.url, model["title"], model["concepts"])
 
     return respond(
-        lambda: documents.scheme(_store(), _iris(), scheme_name),
+        _cached(("scheme", scheme_name), lambda: documents.scheme(_store(), _iris(), scheme_name)),
         suffix,
         "scheme.html",
         _page(vocab_pages.scheme_page, embed),
@@ -131,7 +139,10 @@ def scheme(name: str):
 def concept(scheme_name: str, name: str):
     notation, suffix = split_suffix(name)
     return respond(
-        lambda: documents.concept(_store(), _iris(), scheme_name, notation),
+        _cached(
+            ("concept", scheme_name, notation),
+            lambda: documents.concept(_store(), _iris(), scheme_name, notation),
+        ),
         suffix,
         "concept.html",
         _page(
@@ -149,7 +160,7 @@ def ontology(suffix: str | None, name: str | None):
     if name is not None:  # the version IRI, ns/0.1.0, of the version this instance serves
         version, suffix = split_suffix(name)
     return respond(
-        lambda: documents.ontology(_store(), _iris(), version),
+        _cached(("ontology", version), lambda: documents.ontology(_store(), _iris(), version)),
         suffix,
         "ontology.html",
         _page(vocab_pages.ontology_page, _work),
