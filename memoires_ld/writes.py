@@ -34,7 +34,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, SH, XSD
 
 from . import datadir, history, validation
-from .errors import Conflict, Gone, InvalidFiche, NotFound, PreconditionFailed
+from .errors import Conflict, Gone, InvalidFiche, NotFound, PreconditionFailed, ReadOnly
 from .history import DATA_DIGEST, META, META_GRAPH, STORE_ID, WRITES, N, Revision
 from .iris import Iris
 from .namespaces import AS, MLD, SCHEMA, bind_prefixes
@@ -257,6 +257,11 @@ def _apply(
 ) -> Revision:
     iris = Iris(store.base)
     fiche = N(iris.fiche(tag))
+    if not store.writable:
+        raise ReadOnly(
+            "Ce serveur ne peut pas enregistrer : sa base est ouverte en lecture seule "
+            "(plusieurs processus). Relancez-le avec un seul processus (WORKERS = 1)."
+        )
     with _LOCK:
         exists = store.ox.contains_named_graph(fiche)
         _check_state(store, tag, kind, exists)
