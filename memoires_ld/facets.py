@@ -5,9 +5,10 @@ listing request is answered without SPARQL (at 100k fiches a GROUP BY per facet 
 ~330 ms in Oxigraph, see shared/research/perf-baseline.md §2).
 
 Design: fiches are numbered in title order (their *ordinal*); each value of a facet is a
-bitset of ordinals held in a Python int, so a filter is a few `&`/`|` and a count is
-`int.bit_count()` (≈10 µs per value at 100k fiches). Authors, a facet with thousands of
-values, are kept sparse (ordinals per author) and counted over the members of a result.
+bitset of ordinals held in a Python int (`bitsets.py`), so a filter is a few `&`/`|` and
+a count is `int.bit_count()` (≈10 µs per value at 100k fiches). Authors can be tens of
+thousands: the `TOP_AGENTS` with most fiches get a bitset and a count; any author can be
+selected (its set is built from its ordinals on the fly).
 
 Semantics, as YesWiki's facets (research/yeswiki.md §6): OR between the values selected
 in one facet, AND across facets and with the text search. The count next to a value is
@@ -22,7 +23,6 @@ import hashlib
 import heapq
 import threading
 import unicodedata
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +32,7 @@ from urllib.parse import unquote
 from rdflib.namespace import SKOS
 
 from . import vocabulary
+from .bitsets import from_members, keep, members
 
 # -- the facets ------------------------------------------------------------------------
 
@@ -60,6 +61,8 @@ FACETS = (
     Facet("auteur", DCT + "creator", kind="agent", on_action=False),
 )
 BY_NAME = {f.name: f for f in FACETS}
+#: authors that get a bitset (and a count in the facet): those with the most fiches
+TOP_AGENTS = 50
 
 #: Sort orders of the `tri` parameter; "-x" is x descending. "pertinence" needs a search.
 SORTS = ("titre", "-titre", "creation", "-creation", "modification", "-modification")
@@ -93,36 +96,6 @@ class Query:
 
 # -- the index -------------------------------------------------------------------------
 
-PREFIXES = """PREFIX mld: <https://w3id.org/memoires-ld/ns#>
-PREFIX dct: <http://purl.org/dc/terms/>
-PREFIX pair: <http://virtual-assembly.org/ontologies/pair#>
-PREFIX foaf: <http://xmlns.com/foaf/0.1/>
-"""
-FICHES_QUERY = (
-    PREFIXES
-    + """SELECT ?fiche ?tag ?title ?created ?modified WHERE {
-  ?fiche a mld:Fiche ; dct:identifier ?tag .
-  OPTIONAL { ?fiche dct:title ?title }
-  OPTIONAL { ?fiche dct:created ?created }
-  OPTIONAL { ?fiche dct:modified ?modified }
-}"""
-)
-VALUES_QUERY = (
-    PREFIXES
-    + """SELECT ?fiche ?p ?value WHERE {
-  ?fiche a mld:Fiche .
-  { ?fiche pair:documents ?action . ?action ?p ?value .
-    VALUES ?p { dct:type mld:participants dct:extent pair:hasStatus mld:reussite dct:temporal } }
-  UNION
-  { ?fiche ?p ?value . VALUES ?p { dct:license dct:creator } }
-}"""
-)
-NAMES_QUERY = (
-    PREFIXES
-    + """SELECT DISTINCT ?agent ?name WHERE {
-  ?fiche a mld:Fiche ; dct:creator ?agent . ?agent foaf:name ?name }"""
-)
-
 
 @dataclass(frozen=True)
 class Fiche:
@@ -150,80 +123,60 @@ class Result:
 
 
 class FacetIndex:
-    """Bitsets of one dataset version. Build it with `FacetIndex.from_store(store)`."""
+    """The bitsets of one dataset version; `FacetIndex.from_store(store)` builds it."""
 
-    def __init__(self, version: str, fiches: Sequence[Fiche]):
+    def __init__(self, version: str, fiches: Sequence[Fiche], agent_names=None):
         self.version = version
         self.fiches = list(fiches)
         self.ordinal = {f.iri: n for n, f in enumerate(self.fiches)}
         #: names the numbering: a side index keyed by ordinals is valid for this digest only
         self.digest = hashlib.sha256("\n".join(self.ordinal).encode()).hexdigest()[:12]
         self.all = (1 << len(self.fiches)) - 1
-        #: facet → key → bitset (authors: key → ordinals)
-        self.bits: dict[str, dict[str, int]] = {f.name: {} for f in FACETS if f.kind != "agent"}
-        self.by_agent: dict[str, list[int]] = {}
+        self.agent_names: dict[str, str] = dict(agent_names or {})
+        groups: dict[str, dict[str, list[int]]] = {f.name: {} for f in FACETS}
         for n, fiche in enumerate(self.fiches):
             for name, key in fiche.values:
-                if name == "auteur":
-                    self.by_agent.setdefault(key, []).append(n)
-                else:
-                    self.bits[name][key] = self.bits[name].get(key, 0) | (1 << n)
-        self.agent_totals = {k: len(v) for k, v in self.by_agent.items()}
-        self.agent_names: dict[str, str] = {}
-        self.ranks = {name: _ranks(self.fiches, name) for name in SORTS if _sort_key(name)}
+                groups[name].setdefault(key, []).append(n)
+        #: every author → the ordinals of its fiches
+        self.by_agent = groups["auteur"]
+        top = sorted(self.by_agent, key=lambda k: (-len(self.by_agent[k]), k))[:TOP_AGENTS]
+        groups["auteur"] = {k: self.by_agent[k] for k in top}
+        #: facet → key → bitset of the fiches that have it
+        self.bits = {
+            name: {key: from_members(found) for key, found in values.items()}
+            for name, values in groups.items()
+        }
+        #: sort order → rank of each ordinal
+        self.ranks = _ranks(self.fiches)
 
     def __len__(self) -> int:
         return len(self.fiches)
 
     @classmethod
     def from_store(cls, store) -> FacetIndex:
-        """Read the fiches and their facet values from the store (three SELECTs)."""
-        rows: dict[str, dict] = {}
-        for row in store.query(FICHES_QUERY):
-            iri = row["fiche"].value
-            entry = rows.setdefault(iri, {"tag": row["tag"].value, "values": []})
-            for name in ("title", "created", "modified"):
-                if row[name] is not None:
-                    entry.setdefault(name, row[name].value)
-        facet_of = {f.predicate: f for f in FACETS}
-        for row in store.query(VALUES_QUERY):
-            entry = rows.get(row["fiche"].value)
-            facet = facet_of[row["p"].value]
-            key = _key(facet, row["value"].value)
-            if entry is not None and key is not None:
-                entry["values"].append((facet.name, key))
-        fiches = [
-            Fiche(
-                iri,
-                e["tag"],
-                e.get("title", e["tag"]),
-                e.get("created", ""),
-                e.get("modified", ""),
-                tuple(dict.fromkeys(sorted(e["values"]))),
-            )
-            for iri, e in rows.items()
-        ]
-        fiches.sort(key=lambda f: (title_key(f.title), f.tag))
-        index = cls(store.version, fiches)
-        for row in store.query(NAMES_QUERY):
-            slug = _agent_slug(row["agent"].value)
-            index.agent_names.setdefault(slug, row["name"].value)
-        return index
+        return cls(store.version, *read(store))
 
     # -- filtering ----------------------------------------------------------------------
     def mask(self, facet: str, keys: Iterable[str]) -> int:
         """The fiches having any of `keys` in `facet` (OR within a facet)."""
-        if facet == "auteur":
-            return _from_ordinals(o for k in keys for o in self.by_agent.get(k, ()))
-        bits = self.bits[facet]
-        found = 0
+        bits, found = self.bits[facet], 0
         for key in keys:
-            found |= bits.get(key, 0)
+            if key in bits:
+                found |= bits[key]
+            elif facet == "auteur":
+                found |= from_members(self.by_agent.get(key, ()))
         return found
 
+    def select(self, query: Query, matches: Sequence[int] | None = None) -> int:
+        """The fiches `query` selects: every facet (AND) and the text search's `matches`."""
+        selected = self.all if matches is None else from_members(matches)
+        for name, keys in query.filters.items():
+            selected &= self.mask(name, keys)
+        return selected
+
     def find(self, query: Query, matches: Sequence[int] | None = None) -> Result:
-        """Filter, count and sort; `matches` are the ordinals found by a text search, best first."""
-        base = self.all if matches is None else _from_ordinals(matches)
+        """Filter, count and sort; `matches` are the ordinals found by a search, best first."""
+        base = self.all if matches is None else from_members(matches)
         masks = {name: self.mask(name, keys) for name, keys in query.filters.items() if keys}
         counts = {}
         for facet in FACETS:
@@ -231,7 +184,7 @@ class FacetIndex:
             for name, m in masks.items():
                 if name != facet.name:
                     others &= m
-            counts[facet.name] = self._counts(facet.name, others)
+            counts[facet.name] = self.counts(others, facet.name, query.filters.get(facet.name, ()))
         selected = base
         for m in masks.values():
             selected &= m
@@ -239,44 +192,32 @@ class FacetIndex:
         pages = max(1, -(-total // query.per_page))
         start = (query.page - 1) * query.per_page
         ordinals = self._sorted(selected, query.order, start + query.per_page, matches)
-        items = [self.fiches[n] for n in ordinals[start:]]
-        return Result(total, items, counts, pages)
+        return Result(total, [self.fiches[n] for n in ordinals[start:]], counts, pages)
 
-    def select(self, query: Query, matches: Sequence[int] | None = None) -> int:
-        """The bitset of the fiches `query` selects (all its filters and its text)."""
-        selected = self.all if matches is None else _from_ordinals(matches)
-        for name, keys in query.filters.items():
-            selected &= self.mask(name, keys)
-        return selected
+    def counts(self, within: int, facet: str, also: Iterable[str] = ()) -> dict[str, int]:
+        """How many fiches of `within` have each value of `facet` (and each key of `also`)."""
+        found = {key: (within & bits).bit_count() for key, bits in self.bits[facet].items()}
+        for key in also:
+            if key not in found:
+                found[key] = (within & self.mask(facet, [key])).bit_count()
+        return found
 
     def cross(self, within: int, rows: str, columns: str) -> dict[str, dict[str, int]]:
-        """Counts of `within` by value of `rows` then of `columns` (two concept facets)."""
+        """Counts of `within` by value of `rows`, then of `columns`; every key present."""
         return {
             row: {
-                col: (within & bits & col_bits).bit_count()
-                for col, col_bits in self.bits[columns].items()
+                col: (
+                    within & self.bits[rows].get(row, 0) & self.bits[columns].get(col, 0)
+                ).bit_count()
+                for col in notations(columns)
             }
-            for row, bits in self.bits[rows].items()
+            for row in notations(rows)
         }
-
-    def counts(self, within: int, facet: str) -> dict[str, int]:
-        """Counts of `within` by value of `facet`."""
-        return self._counts(facet, within)
-
-    def _counts(self, facet: str, within: int) -> dict[str, int]:
-        if facet != "auteur":
-            return {key: (within & bits).bit_count() for key, bits in self.bits[facet].items()}
-        if within == self.all:
-            return dict(self.agent_totals)
-        found: Counter = Counter()
-        for n in members(within):
-            found.update(key for name, key in self.fiches[n].values if name == "auteur")
-        return dict(found)
 
     def _sorted(self, selected: int, order: str, stop: int, matches) -> list[int]:
         """The first `stop` ordinals of `selected` in `order`."""
         if order == "pertinence" and matches is not None:
-            return _in_mask(matches, selected)[:stop]
+            return keep(matches, selected)[:stop]
         chosen = members(selected)
         if order in ("titre", "pertinence"):
             return chosen[:stop]
@@ -288,39 +229,70 @@ class FacetIndex:
         return sorted(chosen, key=rank.__getitem__)[:stop]
 
 
-def _in_mask(ordinals: Iterable[int], mask: int) -> list[int]:
-    table = mask.to_bytes((mask.bit_length() + 7) // 8 or 1, "little")
-    return [n for n in ordinals if (n >> 3) < len(table) and table[n >> 3] >> (n & 7) & 1]
+# -- reading the store -----------------------------------------------------------------
+
+PREFIXES = """PREFIX mld: <https://w3id.org/memoires-ld/ns#>
+PREFIX dct: <http://purl.org/dc/terms/>
+PREFIX pair: <http://virtual-assembly.org/ontologies/pair#>
+PREFIX foaf: <http://xmlns.com/foaf/0.1/>
+"""
+FICHES_QUERY = (
+    PREFIXES
+    + """SELECT ?fiche ?tag ?title ?created ?modified WHERE {
+  ?fiche a mld:Fiche ; dct:identifier ?tag .
+  OPTIONAL { ?fiche dct:title ?title }
+  OPTIONAL { ?fiche dct:created ?created }
+  OPTIONAL { ?fiche dct:modified ?modified }
+}"""
+)
+# One row per facet value, its fiches concatenated: turning a row into Python objects
+# costs more than Oxigraph's join, so fewer rows is faster (5× at 10k fiches). Two
+# queries, not a UNION: Oxigraph 0.5 plans `VALUES ?p` inside a UNION as a cross product.
+# Rows of resources that are not fiches are dropped in Python (cheaper than a join).
+ACTION_VALUES_QUERY = (
+    PREFIXES
+    + """SELECT ?p ?value (GROUP_CONCAT(STR(?fiche); separator=" ") AS ?fiches) WHERE {
+  ?fiche pair:documents ?action . ?action ?p ?value .
+  FILTER(?p IN (dct:type, mld:participants, dct:extent, pair:hasStatus, mld:reussite,
+                dct:temporal))
+} GROUP BY ?p ?value"""
+)
+FICHE_VALUES_QUERY = (
+    PREFIXES
+    + """SELECT ?p ?value (GROUP_CONCAT(STR(?fiche); separator=" ") AS ?fiches) WHERE {
+  ?fiche ?p ?value . FILTER(?p IN (dct:license, dct:creator))
+} GROUP BY ?p ?value"""
+)
+NAMES_QUERY = PREFIXES + """SELECT ?agent ?name WHERE { ?agent foaf:name ?name }"""
 
 
-# -- bitsets ---------------------------------------------------------------------------
-
-_BITS = [tuple(b for b in range(8) if byte >> b & 1) for byte in range(256)]
-
-
-def members(mask: int) -> list[int]:
-    """The ordinals set in `mask`, ascending (≈4 ms for 50k members of 100k)."""
-    found: list[int] = []
-    add = found.append
-    for position, byte in enumerate(mask.to_bytes((mask.bit_length() + 7) // 8, "little")):
-        if byte:
-            base = position * 8
-            for bit in _BITS[byte]:
-                add(base + bit)
-    return found
-
-
-def _from_ordinals(ordinals: Iterable[int]) -> int:
-    ordinals = list(ordinals)
-    if not ordinals:
-        return 0
-    table = bytearray(max(ordinals) // 8 + 1)
-    for n in ordinals:
-        table[n >> 3] |= 1 << (n & 7)
-    return int.from_bytes(table, "little")
-
-
-# -- keys and sort keys ----------------------------------------------------------------
+def read(store) -> tuple[list[Fiche], dict[str, str]]:
+    """The fiches in title order, and the authors' names, in four SELECTs."""
+    rows: dict[str, list] = {}
+    for row in store.query(FICHES_QUERY):
+        if row["fiche"].value not in rows:
+            texts = [row[k].value if row[k] is not None else "" for k in ("tag", "title")]
+            dates = [row[k].value if row[k] is not None else "" for k in ("created", "modified")]
+            rows[row["fiche"].value] = [*texts, *dates, []]
+    facet_of = {f.predicate: f for f in FACETS}
+    for query in (ACTION_VALUES_QUERY, FICHE_VALUES_QUERY):
+        for row in store.query(query):
+            facet = facet_of[row["p"].value]
+            key = _key(facet, row["value"].value)
+            if key is None:
+                continue
+            for iri in row["fiches"].value.split(" "):
+                if iri in rows:
+                    rows[iri][4].append((facet.name, key))
+    fiches = [
+        Fiche(iri, tag, title or tag, created, modified, tuple(dict.fromkeys(sorted(values))))
+        for iri, (tag, title, created, modified, values) in rows.items()
+    ]
+    fiches.sort(key=lambda f: (title_key(f.title), f.tag))
+    names: dict[str, str] = {}
+    for row in store.query(NAMES_QUERY):
+        names.setdefault(_agent_slug(row["agent"].value), row["name"].value)
+    return fiches, names
 
 
 def _key(facet: Facet, value: str) -> str | None:
@@ -341,11 +313,45 @@ def _agent_slug(iri: str) -> str:
     return unquote(iri.rstrip("/").rsplit("/", 1)[-1])
 
 
+# -- sort orders -----------------------------------------------------------------------
+
+
 def title_key(title: str) -> str:
     """Sort titles as a French reader expects: case, accents and leading quotes ignored."""
-    folded = unicodedata.normalize("NFKD", title.casefold())
-    folded = "".join(c for c in folded if not unicodedata.combining(c))
-    return folded.lstrip(" \"'«»“”‘’([-–—…").replace("œ", "oe").replace("æ", "ae")
+    text = title.casefold().replace("œ", "oe").replace("æ", "ae")
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return text.lstrip(" \"'([-")
+
+
+def _ranks(fiches: Sequence[Fiche]) -> dict[str, list[int]]:
+    """For each sort order but the title's, the rank of each ordinal.
+
+    Ties keep title order (the sort is stable, ordinals are in title order); fiches
+    without the value come last in both directions.
+    """
+    created = [_timestamp(f.created) for f in fiches]
+    modified = [_timestamp(f.modified) for f in fiches]
+    years = [[int(k) for k in f.keys("annee")] for f in fiches]
+    keys = {
+        "creation": created,
+        "modification": modified,
+        "annee": [min(y) if y else None for y in years],
+        "-annee": [max(y) if y else None for y in years],
+    }
+    ranks = {}
+    for order in SORTS:
+        name = order.lstrip("-")
+        if name not in keys:
+            continue
+        values = keys.get(order, keys[name])
+        present = [n for n, v in enumerate(values) if v is not None]
+        present.sort(key=values.__getitem__, reverse=order.startswith("-"))
+        rank = [0] * len(values)
+        for position, n in enumerate(present + [n for n, v in enumerate(values) if v is None]):
+            rank[n] = position
+        ranks[order] = rank
+    return ranks
 
 
 def _timestamp(text: str) -> float | None:
@@ -353,38 +359,6 @@ def _timestamp(text: str) -> float | None:
         return datetime.fromisoformat(text).timestamp()
     except ValueError:
         return None
-
-
-def _sort_key(order: str):
-    """For each sort order, a function fiche → comparable (None: missing, sorted last)."""
-    name = order.lstrip("-")
-    if name == "creation":
-        return lambda f: _timestamp(f.created)
-    if name == "modification":
-        return lambda f: _timestamp(f.modified)
-    if name == "annee":
-        pick = max if order.startswith("-") else min
-        return lambda f: pick((int(k) for k in f.keys("annee")), default=None)
-    return None
-
-
-def _ranks(fiches: Sequence[Fiche], order: str) -> list[int]:
-    """rank[ordinal]: the position of each fiche in `order`, ties and missing by title."""
-    key = _sort_key(order)
-    descending = order.startswith("-")
-    values = [key(f) for f in fiches]
-
-    def sort_key(n: int):
-        v = values[n]
-        if v is None:
-            return (1, 0, n)
-        return (0, -v if descending else v, n)
-
-    positions = sorted(range(len(fiches)), key=sort_key)
-    rank = [0] * len(fiches)
-    for position, n in enumerate(positions):
-        rank[n] = position
-    return rank
 
 
 # -- one index per dataset version -----------------------------------------------------
@@ -395,13 +369,15 @@ _indexes: dict[str, FacetIndex] = {}
 
 def index_for(store) -> FacetIndex:
     """The index of the store's current version, built on first use (then cached)."""
-    index = _indexes.get(store.version)
+    version = store.version
+    index = _indexes.get(version)
     if index is None:
         with _lock:
-            index = _indexes.get(store.version)
+            index = _indexes.get(version)
             if index is None:
                 index = FacetIndex.from_store(store)
+                index.version = version
                 if len(_indexes) >= 4:
                     _indexes.pop(next(iter(_indexes)))
-                _indexes[store.version] = index
+                _indexes[version] = index
     return index

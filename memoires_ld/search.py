@@ -15,7 +15,7 @@ import re
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from contextlib import closing
 from pathlib import Path
 
@@ -23,20 +23,11 @@ SCHEMA = """CREATE VIRTUAL TABLE fiches USING fts5(
   title, description, authors,
   tokenize = "unicode61 remove_diacritics 2"
 )"""
-#: Column weights of bm25(): a word of the title counts ten times a word of the text.
-RANK = "bm25(fiches, 10.0, 1.0, 3.0)"
 MAX_WORDS = 12
 
-DOCUMENTS_QUERY = """PREFIX mld: <https://w3id.org/memoires-ld/ns#>
+DESCRIPTIONS_QUERY = """PREFIX mld: <https://w3id.org/memoires-ld/ns#>
 PREFIX dct: <http://purl.org/dc/terms/>
-PREFIX foaf: <http://xmlns.com/foaf/0.1/>
-SELECT ?fiche ?title ?description ?authors WHERE {
-  ?fiche a mld:Fiche .
-  OPTIONAL { ?fiche dct:title ?title }
-  OPTIONAL { ?fiche dct:description ?description }
-  OPTIONAL { SELECT ?fiche (GROUP_CONCAT(?name; separator=", ") AS ?authors) WHERE {
-    ?fiche a mld:Fiche ; dct:creator/foaf:name ?name } GROUP BY ?fiche }
-}"""
+SELECT ?fiche ?description WHERE { ?fiche a mld:Fiche ; dct:description ?description }"""
 
 _WORD = re.compile(r"\w+")
 
@@ -62,24 +53,17 @@ def match_expression(text: str) -> str:
     for word in _WORD.findall(text)[:MAX_WORDS]:
         spellings = [f'"{s}"*' for s in _spellings(word)]
         terms.append(spellings[0] if len(spellings) == 1 else f"({' OR '.join(spellings)})")
-    return " ".join(terms)
+    return " AND ".join(terms)
 
 
-def documents(store, ordinal: Mapping[str, int]) -> Iterable[tuple[int, str, str, str]]:
-    """(rowid, title, description, authors) of each fiche, rowid being its facet ordinal."""
-    seen = set()
-    for row in store.query(DOCUMENTS_QUERY):
-        n = ordinal.get(row["fiche"].value)
-        if n is None or n in seen:
-            continue
-        seen.add(n)
-        yield (
-            n,
-            *(
-                row[k].value if row[k] is not None else ""
-                for k in ("title", "description", "authors")
-            ),
-        )
+def documents(store, index) -> Iterable[tuple[int, str, str, str]]:
+    """(rowid, title, description, authors) of each fiche; rowid is its ordinal in `index`."""
+    descriptions: dict[str, str] = {}
+    for row in store.query(DESCRIPTIONS_QUERY):
+        descriptions.setdefault(row["fiche"].value, row["description"].value)
+    for n, fiche in enumerate(index.fiches):
+        names = ", ".join(index.agent_names.get(k, k) for k in fiche.keys("auteur"))
+        yield n, fiche.title, descriptions.get(fiche.iri, ""), names
 
 
 def build(path: Path, docs: Iterable[tuple[int, str, str, str]]) -> Path:
@@ -106,7 +90,12 @@ class TextIndex:
         self._lock = threading.Lock()
 
     def match(self, text: str) -> list[int]:
-        """Rowids (facet ordinals) of the fiches matching every word, best first."""
+        """Rowids (facet ordinals) of the fiches having every word, best first.
+
+        Best first is: the fiches whose title has every word, then the others, each group
+        in title order. (bm25 would cost ≈15 µs per fiche found — 120 ms for a common word
+        in 10k fiches — where reading the matches in rowid order costs ≈2 µs.)
+        """
         expression = match_expression(text)
         if not expression:
             return []
@@ -114,13 +103,11 @@ class TextIndex:
             if expression in self._cache:
                 self._cache.move_to_end(expression)
                 return self._cache[expression]
+        sql = "SELECT rowid FROM fiches WHERE fiches MATCH ? ORDER BY rowid"
         with closing(self._connect()) as db:
-            found = [
-                n
-                for (n,) in db.execute(
-                    f"SELECT rowid FROM fiches WHERE fiches MATCH ? ORDER BY {RANK}", (expression,)
-                )
-            ]
+            found = [n for (n,) in db.execute(sql, (expression,))]
+            in_title = {n for (n,) in db.execute(sql, (f"title : ({expression})",))}
+        found = [n for n in found if n in in_title] + [n for n in found if n not in in_title]
         with self._lock:
             self._cache[expression] = found
             while len(self._cache) > self._cache_size:
@@ -162,7 +149,7 @@ def index_for(store, index, folder: Path) -> TextIndex:
     with _lock:
         if not path.exists():
             folder.mkdir(parents=True, exist_ok=True)
-            build(path, documents(store, index.ordinal))
+            build(path, documents(store, index))
             for old in folder.glob("search-*.sqlite"):
                 if old != path:
                     old.unlink(missing_ok=True)

@@ -166,7 +166,7 @@ def item_view(fiche: facets.Fiche, snippet: str | None, lang: str) -> dict:
         "iri": fiche.iri,
         "title": fiche.title,
         "years": fiche.keys("annee"),
-        "values": values,
+        "facets": values,
         "excerpt": _marked(snippet) if snippet else excerpt(fiche.iri),
     }
 

@@ -1,0 +1,41 @@
+"""Sets of small integers as Python ints: `a & b`, `a | b`, `int.bit_count()`.
+
+At 100k fiches a set is a 12.5 kB int; `&` and `bit_count` take ≈10 µs, whatever the
+number of members, which is what makes facet counts cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+_BITS = [tuple(b for b in range(8) if byte >> b & 1) for byte in range(256)]
+
+
+def from_members(members: Iterable[int]) -> int:
+    """The set of `members` (built in a bytearray: `|= 1 << n` would be quadratic)."""
+    members = list(members)
+    if not members:
+        return 0
+    table = bytearray(max(members) // 8 + 1)
+    for n in members:
+        table[n >> 3] |= 1 << (n & 7)
+    return int.from_bytes(table, "little")
+
+
+def members(bits: int) -> list[int]:
+    """The members of `bits`, ascending (≈4 ms for 50k members among 100k)."""
+    found: list[int] = []
+    add = found.append
+    for position, byte in enumerate(bits.to_bytes((bits.bit_length() + 7) // 8, "little")):
+        if byte:
+            base = position * 8
+            for bit in _BITS[byte]:
+                add(base + bit)
+    return found
+
+
+def keep(ordered: Iterable[int], bits: int) -> list[int]:
+    """The items of `ordered` that are in `bits`, in their order."""
+    table = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
+    size = len(table)
+    return [n for n in ordered if (n >> 3) < size and table[n >> 3] >> (n & 7) & 1]
