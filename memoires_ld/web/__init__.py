@@ -43,6 +43,6 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _blueprints():
     """Each concern's blueprint; modules are imported here so that create_app stays readable."""
-    from . import api, auth, dataset, edit, listing, resources, revisions
+    from . import api, auth, dataset, edit, listing, resources, revisions, stats
 
-    return [revisions.bp, resources.bp, dataset.bp, listing.bp, auth.bp, api.bp, edit.bp]
+    return [revisions.bp, resources.bp, dataset.bp, listing.bp, stats.bp, auth.bp, api.bp, edit.bp]
