@@ -11,10 +11,12 @@ filters and the search select; its views add the sort order and the page.
 from __future__ import annotations
 
 import pyoxigraph as ox
+from pyld import jsonld as pyld
 
 from ..facets import BY_NAME, FACETS, Query, Result
 from ..iris import Iris
 from ..namespaces import HYDRA, MLD
+from . import jsonld
 from .query import params
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -125,3 +127,28 @@ def search_template(iris: Iris, node: ox.NamedNode) -> list[ox.Triple]:
 def _facet_help(name: str) -> str:
     of = " (de l'action documentée)" if BY_NAME[name].on_action else ""
     return f"Valeurs de « {name} »{of} ; répétée : OU ; avec d'autres facettes : ET."
+
+
+def _terms() -> dict:
+    """Hydra's terms as JSON-LD terms (its own context is on the web: never fetched)."""
+    ids = ("member", "view", "first", "last", "next", "previous", "property", "object")
+    plain = ("totalItems", "search", "template", "mapping", "variable", "required")
+    plain += ("memberAssertion",)
+    types = ("Collection", "PartialCollectionView", "IriTemplate", "IriTemplateMapping")
+    types += ("BasicRepresentation",)
+    terms: dict = {"hydra": str(HYDRA)}
+    terms |= {t: f"hydra:{t}" for t in types + plain}
+    terms |= {t: {"@id": f"hydra:{t}", "@type": "@id"} for t in ids}
+    terms["variableRepresentation"] = {"@id": "hydra:variableRepresentation", "@type": "@vocab"}
+    # always arrays, even of one item
+    terms["member"] = {"@id": "hydra:member", "@type": "@id", "@container": "@set"}
+    terms["mapping"] = {"@id": "hydra:mapping", "@container": "@set"}
+    return terms
+
+
+def json_ld(triples: list[ox.Triple], iris: Iris) -> bytes:
+    """The collection framed as one JSON object: our context, then Hydra's terms."""
+    context = [str(iris.context(jsonld.VERSION)), _terms()]
+    frame = {"@context": context, "@type": "Collection"}
+    options = {"documentLoader": jsonld.loader(iris), "omitGraph": True}
+    return jsonld.dumps(pyld.frame(jsonld.expanded(triples), frame, options))

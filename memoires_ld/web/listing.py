@@ -6,21 +6,21 @@ search in `search.py`; this module only wires them to HTTP and to the template.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, g, render_template, request
 from markupsafe import Markup, escape
 from rdflib import URIRef
 
 from .. import facets, search, vocabulary
 from ..errors import NotFound
 from ..facets import FACETS, Query, Result
-from . import hydra
+from . import http, hydra
+from .i18n import language
 from .negotiation import FORMATS, RDF_FORMATS, negotiate
-from .query import language, params, parse, toggled
+from .query import params, parse, toggled
 from .texts import TEXT
 
 bp = Blueprint("listing", __name__)
@@ -33,32 +33,39 @@ EXCERPT = 240
 @bp.get("/fiches.<suffix>")
 def fiches(suffix: str | None):
     fmt = negotiate(request.accept_mimetypes, explicit=suffix or request.args.get("format"))
+    g.format = fmt.name  # a bad filter is answered in the format asked for
     query = parse(request.args, request.query_string)
     index, text_index = indexes()
     matches = text_index.match(query.text) if query.text else None
     result = index.find(query, matches)
     if query.page > result.pages:
         raise NotFound(f"Il n'y a que {result.pages} page(s) de fiches pour ces filtres.")
-    iris = current_app.config["IRIS"]
-    if fmt.oxigraph is None:
-        lang = language(request.args)
+    lang = language()
+    tag = http.etag(index.version, fmt.name, lang, request.full_path)
+    if http.not_modified(tag, None):
+        response = Response(status=304)
+    elif fmt.oxigraph is None:
         body = render_template("fiches.html", **page_context(query, result, lang))
         response = Response(body, mimetype="text/html")
         response.headers["Content-Language"] = lang
     else:
-        triples = hydra.collection(iris, query, result)
-        prefixes = None if fmt.oxigraph == ox.RdfFormat.N_TRIPLES else hydra.PREFIXES
-        body = ox.serialize(triples, format=fmt.oxigraph, prefixes=prefixes)
-        response = Response(body, mimetype=fmt.media_type)
-    response.vary.add("Accept")
+        response = Response(rdf(fmt, query, result), mimetype=fmt.media_type)
+    response.vary.update(("Accept", "Accept-Language"))
     response.headers["Link"] = ", ".join(
         f'<{url}>; rel="alternate"; type="{f.media_type}"' for f, url in alternates(query)
     )
-    key = f"{index.version}|{fmt.name}|{request.full_path}".encode()
-    response.set_etag(hashlib.sha256(key).hexdigest()[:20])
-    response.cache_control.public = True
-    response.cache_control.no_cache = True
-    return response.make_conditional(request)
+    http.validators(response, tag, None)
+    return response
+
+
+def rdf(fmt, query: Query, result: Result) -> bytes:
+    """The page of the listing as a Hydra collection, in an RDF format."""
+    iris = current_app.config["IRIS"]
+    triples = hydra.collection(iris, query, result)
+    if fmt.name == "jsonld":
+        return hydra.json_ld(triples, iris)
+    prefixes = None if fmt.oxigraph == ox.RdfFormat.N_TRIPLES else hydra.PREFIXES
+    return ox.serialize(triples, format=fmt.oxigraph, prefixes=prefixes)
 
 
 def indexes() -> tuple[facets.FacetIndex, search.TextIndex]:

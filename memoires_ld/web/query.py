@@ -9,7 +9,8 @@
 * `q`: words to search in titles, descriptions and authors' names;
 * `tri`: titre, creation, modification, annee, pertinence; `-x` reverses
   (default: pertinence with `q`, else titre);
-* `page` (from 1) and `par_page` (1–100, default 20); `lang` (fr, en) and `format`.
+* `page` (from 1) and `par_page` (1–100, default 20);
+* `lang` and `format`, read as on every page (i18n.py, negotiation.py).
 
 Anything else, a value outside a scheme, a malformed year or page, or a query string
 longer than `MAX_QUERY_STRING` is a 400 with a message that says what is allowed.
@@ -29,7 +30,6 @@ MAX_QUERY_STRING = 2048
 MAX_TEXT = 200
 MAX_VALUES = 50
 PER_PAGE, MAX_PER_PAGE, MAX_PAGE = 20, 100, 1_000_000
-LANGS = ("fr", "en")
 CONTROL = ("q", "tri", "page", "par_page", "lang", "format")
 KNOWN = tuple(f.name for f in FACETS) + CONTROL
 
@@ -72,7 +72,6 @@ def parse(args: MultiDict, query_string: bytes = b"") -> Query:
     sort = _single(args, "tri")
     if sort and sort not in SORTS:
         raise BadQuery(f"Tri inconnu : « {sort[:40]} ». Tris : {', '.join(SORTS)}.", "tri")
-    _check_choice(args, "lang", LANGS)
     return Query(
         filters=filters,
         text=text,
@@ -106,10 +105,6 @@ def toggled(query: Query, facet: str, key: str) -> Query:
     return Query(filters, query.text, query.sort, 1, query.per_page)
 
 
-def language(args: MultiDict) -> str:
-    return args.get("lang") if args.get("lang") in LANGS else LANGS[0]
-
-
 def _check_value(facet: str, kind: str, key: str) -> None:
     if kind == "concept":
         allowed: Sequence[str] = tuple(notations(facet))
@@ -141,9 +136,3 @@ def _number(args: MultiDict, name: str, default: int, maximum: int) -> int:
             name,
         )
     return int(value)
-
-
-def _check_choice(args: MultiDict, name: str, choices: Sequence[str]) -> None:
-    value = _single(args, name)
-    if value and value not in choices:
-        raise BadQuery(f"« {name} » vaut {' ou '.join(choices)} (reçu « {value[:20]} »).", name)

@@ -16,9 +16,10 @@ from rdflib import URIRef
 from .. import charts, facets, vocabulary
 from ..charts import Bar, Row, Series
 from ..facets import Query
+from .i18n import language
 from .listing import active_filters, indexes
 from .negotiation import BY_NAME, negotiate
-from .query import language, params, parse
+from .query import params, parse
 from .texts import TEXT
 
 bp = Blueprint("stats", __name__)
@@ -43,7 +44,7 @@ def statistics():
     html = (BY_NAME["html"],)
     negotiate(request.accept_mimetypes, explicit=request.args.get("format"), offered=html)
     query = parse(request.args, request.query_string)
-    lang = language(request.args)
+    lang = language()
     index, text_index = indexes()
     within = index.select(query, text_index.match(query.text) if query.text else None)
     page = Charts(index, query, within, lang)
@@ -60,7 +61,7 @@ def statistics():
     )
     response = Response(body, mimetype="text/html")
     response.headers["Content-Language"] = lang
-    response.vary.add("Accept")
+    response.vary.update(("Accept", "Accept-Language"))
     return response
 
 
