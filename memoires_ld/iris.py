@@ -161,9 +161,6 @@ class Iris:
             return self._iri("context.jsonld")
         return self._iri(f"context/{quote(version, safe='')}.jsonld")
 
-    def static(self, filename: str) -> URIRef:
-        return self._iri("static/" + quote(filename))
-
     def page(self, iri: str) -> str:
         """The URL that dereferences `iri` on this instance: our own IRIs as they are, the
         w3id vocabulary IRIs at their local copy (/vocab, /ns, /shapes), others unchanged."""

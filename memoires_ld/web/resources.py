@@ -222,7 +222,7 @@ def home():
             schema_org=schemaorg.script(site),
         )
         response = Response(body, mimetype="text/html")
-    response.vary.add("Accept-Language")
+    response.vary.update(("Accept", "Accept-Language"))
     response.headers["Content-Language"] = lang
     response.headers["Link"] = f'<{iris.dataset()}>; rel="describedby"; type="text/turtle"'
     http.validators(response, tag, None)
