@@ -17,6 +17,9 @@ LANGUAGES = ("fr", "en")
 MESSAGES = {
     "fr": {
         "site": "Mémoires d'action",
+        "colon": "\u00a0: ",
+        "open_quote": "«\u00a0",
+        "close_quote": "\u00a0»",
         "tagline": "Les fiches du collectif Osons en données ouvertes et liées",
         "skip": "Aller au contenu",
         "nav": "Navigation principale",
@@ -63,8 +66,8 @@ MESSAGES = {
         "fiche.authors": "Auteur·rices",
         "fiche.credit": "Tel qu'écrit dans la fiche",
         "fiche.licence": "Licence",
-        "fiche.nonfree": "Licence non libre : cette fiche peut être lue, mais ni reproduite, "
-        "ni diffusée, ni modifiée sans l'accord de ses auteur·rices.",
+        "fiche.nonfree": "Cette fiche peut être lue, mais ni reproduite, ni diffusée, ni "
+        "modifiée sans l'accord de ses auteur·rices.",
         "fiche.about": "À propos de cette fiche",
         "fiche.created": "Créée le",
         "fiche.modified": "Mise à jour le",
@@ -124,6 +127,9 @@ MESSAGES = {
     },
     "en": {
         "site": "Action records",
+        "colon": ": ",
+        "open_quote": "“",
+        "close_quote": "”",
         "tagline": "The Osons collective's records as open linked data",
         "skip": "Skip to content",
         "nav": "Main navigation",
@@ -169,8 +175,8 @@ MESSAGES = {
         "fiche.authors": "Authors",
         "fiche.credit": "As written in the record",
         "fiche.licence": "Licence",
-        "fiche.nonfree": "Non-free licence: this record may be read, but not reproduced, "
-        "distributed or modified without its authors' consent.",
+        "fiche.nonfree": "This record may be read, but not reproduced, distributed or "
+        "modified without its authors' consent.",
         "fiche.about": "About this record",
         "fiche.created": "Created on",
         "fiche.modified": "Updated on",
