@@ -41,9 +41,9 @@ class Figure:
 
 @bp.get("/statistiques")
 def statistics():
+    query = parse(request.args, request.query_string)  # a bad filter is a 400 in any format
     html = (BY_NAME["html"],)
     negotiate(request.accept_mimetypes, explicit=request.args.get("format"), offered=html)
-    query = parse(request.args, request.query_string)
     lang = language()
     index, text_index = indexes()
     within = index.select(query, text_index.match(query.text) if query.text else None)
