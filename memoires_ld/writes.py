@@ -103,6 +103,15 @@ def retire_fiche(
     return _apply(store, tag, "retire", None, agent, if_match, reason, None)
 
 
+def current_graph(store: Store, tag: str) -> Graph | None:
+    """The stored graph of a fiche as rdflib sees it (to edit it and write it back), or None."""
+    fiche = str(Iris(store.base).fiche(tag))
+    if not store.has_graph(fiche):
+        return None
+    text = "\n".join(f"{q.triple} ." for q in store.graph_quads(fiche))
+    return bind_prefixes(Graph()).parse(data=text, format="nt")
+
+
 # --------------------------------------------------------------------- checking the graph
 
 

@@ -245,3 +245,11 @@ def test_a_changed_data_folder_is_imported_and_web_writes_are_kept(tmp_path):
     version = store.version
     del store
     assert reopen(tmp_path).version == version  # nothing changed: nothing written
+
+
+def test_current_graph_round_trips_through_the_write_path(store):
+    graph = writes.current_graph(store, TAG)
+    assert len(graph) == len(fiche_triples(store, TAG))
+    assert writes.current_graph(store, "Inconnue") is None
+    revision = writes.replace_fiche(store, retitled(graph, TAG, "Via current_graph"), agent="a")
+    assert revision.number == 2 and title(store, TAG) == "Via current_graph"

@@ -31,7 +31,6 @@ from .. import formdata, forms, history, validation, writes
 from ..errors import InvalidFiche, PreconditionFailed
 from ..forms import FormModel
 from ..iris import Iris
-from ..namespaces import bind_prefixes
 from . import auth
 
 bp = Blueprint("edit", __name__)
@@ -137,12 +136,10 @@ def retire(tag: str):
 
 
 def _stored(tag: str) -> Graph:
-    fiche = str(_iris().fiche(tag))
-    if not _store().has_graph(fiche):
-        gone = history.get_tombstone(_store(), tag)
-        abort(410 if gone else 404)
-    text = "\n".join(f"{t} ." for t in (q.triple for q in _store().graph_quads(fiche)))
-    return bind_prefixes(Graph()).parse(data=text, format="nt")
+    graph = writes.current_graph(_store(), tag)
+    if graph is None:
+        abort(410 if history.get_tombstone(_store(), tag) else 404)
+    return graph
 
 
 def _reason() -> str | None:
