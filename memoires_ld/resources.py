@@ -1,26 +1,23 @@
-"""Locate the files that ship with the package: the vocabulary and the shapes.
+"""Locate the files that ship with the package: the vocabulary, the shapes, the mappings.
 
-`ontology/` and `shapes/` live at the top of the repository and are mapped into the
-package by `pyproject.toml` (`memoires_ld.ontology`, `memoires_ld.shapes`). An editable
-install does not map them, so fall back to the checkout.
+`ontology/`, `shapes/` and `mappings/` live at the top of the repository and are copied into
+the package by `pyproject.toml` (`memoires_ld/ontology`, …) when it is installed. An editable
+install does not copy them, so fall back to the checkout.
 """
 
 from __future__ import annotations
 
-import importlib.resources
 from functools import cache
 from pathlib import Path
 
-CHECKOUT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+CHECKOUT = PACKAGE.parent
 
 
 @cache
 def folder(name: str) -> Path:
-    """Return the folder of shipped files called `name` ("ontology" or "shapes")."""
-    try:
-        found = Path(str(importlib.resources.files(f"memoires_ld.{name}")))
-    except ModuleNotFoundError:
-        found = CHECKOUT / name
-    if not found.is_dir():
-        raise FileNotFoundError(f"memoires-ld is installed without its {name}/ folder")
-    return found
+    """Return the folder of shipped files called `name` ("ontology", "shapes", "mappings")."""
+    for candidate in (PACKAGE / name, CHECKOUT / name):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"memoires-ld is installed without its {name}/ folder")
