@@ -218,9 +218,9 @@ class FacetIndex:
         """The first `stop` ordinals of `selected` in `order`."""
         if order == "pertinence" and matches is not None:
             return keep(matches, selected)[:stop]
-        chosen = members(selected)
         if order in ("titre", "pertinence"):
-            return chosen[:stop]
+            return members(selected, stop)
+        chosen = members(selected)
         if order == "-titre":
             return chosen[::-1][:stop]
         rank = self.ranks[order]

@@ -19,6 +19,8 @@ from collections.abc import Iterable
 from contextlib import closing
 from pathlib import Path
 
+from . import facets
+
 SCHEMA = """CREATE VIRTUAL TABLE fiches USING fts5(
   title, description, authors,
   tokenize = "unicode61 remove_diacritics 2"
@@ -66,6 +68,10 @@ def documents(store, index) -> Iterable[tuple[int, str, str, str]]:
         yield n, fiche.title, descriptions.get(fiche.iri, ""), names
 
 
+def _numbers(text: str | None) -> list[int]:
+    return [int(n) for n in text.split()] if text else []
+
+
 def build(path: Path, docs: Iterable[tuple[int, str, str, str]]) -> Path:
     """Write the index to `path`, atomically (a reader never sees half an index)."""
     staging = path.with_name(f".{path.name}-{os.getpid()}-{threading.get_ident()}")
@@ -103,10 +109,12 @@ class TextIndex:
             if expression in self._cache:
                 self._cache.move_to_end(expression)
                 return self._cache[expression]
-        sql = "SELECT rowid FROM fiches WHERE fiches MATCH ? ORDER BY rowid"
+        # One string of rowids rather than a row each: a third faster for common words.
+        sql = "SELECT group_concat(rowid, ' ') FROM fiches WHERE fiches MATCH ?"
         with closing(self._connect()) as db:
-            found = [n for (n,) in db.execute(sql, (expression,))]
-            in_title = {n for (n,) in db.execute(sql, (f"title : ({expression})",))}
+            found = _numbers(db.execute(sql, (expression,)).fetchone()[0])
+            in_title = set(_numbers(db.execute(sql, (f"title : ({expression})",)).fetchone()[0]))
+        found.sort()
         found = [n for n in found if n in in_title] + [n for n in found if n not in in_title]
         with self._lock:
             self._cache[expression] = found
@@ -155,3 +163,12 @@ def index_for(store, index, folder: Path) -> TextIndex:
                     old.unlink(missing_ok=True)
         found = _indexes[path] = TextIndex(path)
     return found
+
+
+def prepare(store, folder: Path) -> TextIndex:
+    """Build the facet index and the text index of the store's version (before serving).
+
+    Called before a server forks its workers, the facet index is inherited by them
+    (it is cached per store version) and the text index file is already in `folder`.
+    """
+    return index_for(store, facets.index_for(store), folder)

@@ -7,6 +7,7 @@ search in `search.py`; this module only wires them to HTTP and to the template.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -141,6 +142,11 @@ def label(facet: str, key: str, lang: str) -> str:
         return key
     if facet == "auteur":
         return facets.index_for(current_app.extensions["store"]).agent_names.get(key, key)
+    return _concept_label(facet, key, lang)
+
+
+@cache
+def _concept_label(facet: str, key: str, lang: str) -> str:
     return vocabulary.pref_label(URIRef(facets.notations(facet)[key]), lang)
 
 
@@ -150,8 +156,8 @@ def facet_view(name: str, query: Query, result: Result, lang: str) -> FacetView:
     if name == "annee":
         keys = sorted(set(counts) | selected, reverse=True)
     elif name == "auteur":
-        ranked = sorted((k for k in counts if counts[k] and k not in selected), key=counts.get)
-        keys = sorted(selected) + sorted(ranked[::-1][:AUTHORS_SHOWN], key=lambda k: -counts[k])
+        others = (k for k in counts if counts[k] and k not in selected)
+        keys = sorted(selected) + sorted(others, key=lambda k: (-counts[k], k))[:AUTHORS_SHOWN]
     else:
         keys = list(facets.notations(name))
     choices = [
@@ -168,12 +174,12 @@ def facet_view(name: str, query: Query, result: Result, lang: str) -> FacetView:
 
 
 def item_view(fiche: facets.Fiche, snippet: str | None, lang: str) -> dict:
-    values = {f.name: [label(f.name, k, lang) for k in fiche.keys(f.name)] for f in FACETS[:5]}
+    shown = ("nature", "statut")
     return {
         "iri": fiche.iri,
         "title": fiche.title,
         "years": fiche.keys("annee"),
-        "facets": values,
+        "facets": {name: [label(name, k, lang) for k in fiche.keys(name)] for name in shown},
         "excerpt": _marked(snippet) if snippet else excerpt(fiche.iri),
     }
 
