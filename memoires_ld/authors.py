@@ -23,13 +23,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .config import DEFAULTS
 from .errors import SourceError
 from .iris import slugify
 from .record import Agent
 from .vocabulary import normalize_label
 
 KINDS = ("person", "organization", "agent")
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+#: The data folder, as the DATA_DIR setting defaults to it (relative to where we run).
+DEFAULT_DATA_DIR = Path(DEFAULTS["DATA_DIR"])
 ALIASES_FILE = "aliases.csv"
 
 SEPARATOR = re.compile(r"\s*(?://|/|;|,|\s[-–]\s)\s*")
