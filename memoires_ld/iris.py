@@ -116,8 +116,11 @@ class Iris:
         """The well-known VoID description (VoID §7.2)."""
         return self._iri(".well-known/void")
 
-    def sparql(self) -> URIRef:
-        return self._iri("sparql")
+    def sparql(self, part: str = "", query: Sequence[tuple[str, str]] = ()) -> URIRef:
+        """The SPARQL endpoint, or one of its parts (`graph`, `exemples`, `exemples/{slug}`),
+        with `query` (a query to run, a graph to get) in its query string."""
+        path = "sparql" + (f"/{quote(part)}" if part else "")
+        return self._iri(path + _query_string(query))
 
     def dump(self, filename: str) -> URIRef:
         return self._iri("dumps/" + quote(filename, safe=""))
