@@ -38,6 +38,26 @@ SETTINGS = [
     Setting("SESSION_HOURS", 12, "How long a login lasts, in hours."),
     Setting("LOGIN_ATTEMPTS", 5, "Failed logins allowed per account and per client in the window."),
     Setting("LOGIN_WINDOW", 900, "The window of LOGIN_ATTEMPTS, in seconds."),
+    Setting("SPARQL_TIMEOUT", 10.0, "Seconds a SPARQL query may run; past them: 503."),
+    Setting(
+        "SPARQL_MAX_RESULT_BYTES",
+        20_000_000,
+        "Largest SPARQL answer in bytes; a larger one is refused (413), never truncated.",
+    ),
+    Setting("SPARQL_WORKERS", 2, "Processes evaluating SPARQL queries: queries run at once."),
+    Setting("SPARQL_WORKER_MEMORY_MB", 2048, "Memory ceiling of each SPARQL process (0: none)."),
+    Setting("SPARQL_CACHE_MB", 64, "Memory for SPARQL answers kept for repeated queries."),
+    Setting("SPARQL_RATE_LIMIT", 120, "SPARQL queries per minute per client address (0: off)."),
+    Setting(
+        "SPARQL_SERVICE_ALLOWLIST",
+        "",
+        "Endpoints a SERVICE clause may query (IRIs separated by spaces); empty: none.",
+    ),
+    Setting(
+        "SPARQL_UPDATE",
+        False,
+        "Accept SPARQL Update and Graph Store writes, unauthenticated: for tests only.",
+    ),
 ]
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}
