@@ -263,7 +263,7 @@ FICHE_VALUES_QUERY = (
   ?fiche ?p ?value . FILTER(?p IN (dct:license, dct:creator))
 } GROUP BY ?p ?value"""
 )
-NAMES_QUERY = PREFIXES + """SELECT ?agent ?name WHERE { ?agent foaf:name ?name }"""
+NAMES_QUERY = PREFIXES + """SELECT DISTINCT ?agent ?name WHERE { ?agent foaf:name ?name }"""
 
 
 def read(store) -> tuple[list[Fiche], dict[str, str]]:
