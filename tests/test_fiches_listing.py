@@ -104,7 +104,11 @@ def test_search_ignores_accents_and_case_and_marks_the_words(client):
     assert plain.select("ol.fiches mark")
     with_facet = page(client, "/fiches?q=cooperation&nature=formation")
     assert total(with_facet) == count(plain, "nature", "formation")
-    assert page(client, "/fiches?q=numérique").select_one("#q")["value"] == "numérique"
+    searched = page(client, "/fiches?q=numérique&annee=2017")
+    assert searched.select_one("#q")["value"] == "numérique"
+    chip = searched.select(".active-filters a")[1]
+    assert chip.get_text(" ", strip=True).startswith("Rechercher\u00a0: «\u00a0numérique\u00a0»")
+    assert path(chip["href"]) == "/fiches?annee=2017"
 
 
 def test_sort_and_pages(client):

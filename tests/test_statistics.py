@@ -86,6 +86,16 @@ def test_filters_narrow_the_charts_and_stay_in_the_links(client):
     assert svgs["chart-annee"].find(f"{SVG}title").text == "Records by year of the action"
 
 
+def test_removing_a_filter_stays_on_the_statistics(client):
+    response = client.get("/statistiques?nature=formation&annee=2017", headers=HTML)
+    chips = BeautifulSoup(response.data, "html.parser").select(".active-filters li a")
+    assert [path(a["href"]) for a in chips] == [
+        "/statistiques?annee=2017",
+        "/statistiques?nature=formation",
+        "/statistiques",
+    ]
+
+
 def test_statistics_refuse_bad_filters(client):
     response = client.get("/statistiques?nature=karaoke", headers={"Accept": "application/json"})
     assert response.status_code == 400

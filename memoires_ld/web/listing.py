@@ -6,7 +6,7 @@ search in `search.py`; this module only wires them to HTTP and to the template.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -188,7 +188,7 @@ def excerpt(iri: str) -> str:
     """The beginning of a fiche's description, cut at a word."""
     store = current_app.extensions["store"]
     predicate = ox.NamedNode("http://purl.org/dc/terms/description")
-    for quad in store.ox.quads_for_pattern(ox.NamedNode(iri), predicate, None):
+    for quad in store.match(ox.NamedNode(iri), predicate, None):
         text = " ".join(quad.object.value.split())
         return text if len(text) <= EXCERPT else text[:EXCERPT].rsplit(" ", 1)[0] + " …"
     return ""
@@ -200,16 +200,23 @@ def _marked(snippet: str) -> Markup:
     return Markup(text.replace("\x02", "<mark>").replace("\x03", "</mark>"))
 
 
-def active_filters(query: Query, lang: str) -> list[tuple[str, str]]:
-    """(label, link that removes it) of each selected value."""
-    return [
+def active_filters(query: Query, lang: str, to=None) -> list[tuple[str, str]]:
+    """(label, link to the same page without it) of each selected value and of the search."""
+    to, t = to or href, TEXT[lang]
+    chips = [
         (
-            f"{TEXT[lang]['facet'][f.name]} : {label(f.name, k, lang)}",
-            href(toggled(query, f.name, k), lang),
+            f"{t['facet'][f.name]}{t['colon']}{label(f.name, k, lang)}",
+            to(toggled(query, f.name, k), lang),
         )
         for f in FACETS
         for k in sorted(query.filters.get(f.name, ()))
     ]
+    if query.text:
+        without = replace(
+            query, text="", sort="" if query.sort == "pertinence" else query.sort, page=1
+        )
+        chips.append((t["search"] + t["colon"] + t["quoted"].format(query.text), to(without, lang)))
+    return chips
 
 
 def page_links(query: Query, result: Result, lang: str) -> list[tuple[int | None, str]]:

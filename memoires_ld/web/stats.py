@@ -54,7 +54,7 @@ def statistics():
         lang=lang,
         total=within.bit_count(),
         filtered=bool(query.filters or query.text),
-        active=active_filters(query, lang),
+        active=active_filters(query, lang, to=_statistics),
         figures=[page.years(), page.natures(), page.success(), page.participants()],
         listing=_listing(query, lang),
         everything=current_app.config["IRIS"].statistics(_lang(lang)),
@@ -131,6 +131,10 @@ class Charts:
 
 def _listing(query: Query, lang: str) -> str:
     return current_app.config["IRIS"].fiches([*params(query, page=1), *_lang(lang)])
+
+
+def _statistics(query: Query, lang: str) -> str:
+    return current_app.config["IRIS"].statistics([*params(query, page=1), *_lang(lang)])
 
 
 def _lang(lang: str) -> list[tuple[str, str]]:
