@@ -186,7 +186,7 @@ def _query(store: Store, restriction: str) -> list[Revision]:
     iris = Iris(store.base)
     sparql = _REVISIONS.replace("FILTER_PLACEHOLDER", restriction)
     found = []
-    for row in store.ox.query(sparql):
+    for row in store.query(sparql):
         tag = iris.tag_of(_fiche_of(row["rev"].value))
         found.append(
             Revision(
@@ -236,7 +236,7 @@ def changes_since(store: Store, since: datetime) -> list[Revision]:
 def head(store: Store, tag: str) -> ox.NamedNode | None:
     """The IRI of the latest revision of a fiche, if it has any."""
     history = N(Iris(store.base).history(tag))
-    for quad in store.ox.quads_for_pattern(history, N(AS.last), None, history):
+    for quad in store.match(history, N(AS.last), None, history):
         return quad.object
     return None
 
@@ -248,19 +248,21 @@ def head_number(store: Store, tag: str) -> int:
 
 
 def changes(store: Store, tag: str, number: int) -> tuple[list[ox.Triple], list[ox.Triple]]:
-    """The triples a revision added and removed."""
+    """The triples a revision added and removed.
+
+    One query that joins through the statements' blank nodes: a blank node read in one
+    answer cannot be named in the next request to a SPARQL server.
+    """
     rev = N(Iris(store.base).revision(tag, number))
     graph = N(Iris(store.base).history(tag))
-    out: dict[str, list[ox.Triple]] = {"addition": [], "removal": []}
-    for link in ("addition", "removal"):
-        for quad in store.ox.quads_for_pattern(rev, N(CS[link]), None, graph):
-            statement = quad.object
-            parts = [
-                next(store.ox.quads_for_pattern(statement, N(p), None, graph)).object
-                for p in (RDF.subject, RDF.predicate, RDF.object)
-            ]
-            out[link].append(ox.Triple(*parts))
-    return out["addition"], out["removal"]
+    sparql = f"""SELECT ?link ?s ?p ?o WHERE {{ GRAPH {graph} {{
+      VALUES ?link {{ {N(CS.addition)} {N(CS.removal)} }}
+      {rev} ?link ?statement .
+      ?statement {N(RDF.subject)} ?s ; {N(RDF.predicate)} ?p ; {N(RDF.object)} ?o }} }}"""
+    out: dict[str, list[ox.Triple]] = {str(CS.addition): [], str(CS.removal): []}
+    for row in store.query(sparql):
+        out[row["link"].value].append(ox.Triple(row["s"], row["p"], row["o"]))
+    return out[str(CS.addition)], out[str(CS.removal)]
 
 
 def state_at(store: Store, tag: str, number: int) -> set[ox.Triple]:
@@ -277,26 +279,14 @@ def revision_quads(store: Store, tag: str, number: int) -> list[ox.Quad]:
     """What the history graph says about one revision (to serve it as RDF)."""
     rev = N(Iris(store.base).revision(tag, number))
     graph = N(Iris(store.base).history(tag))
-    quads, todo, seen = [], [rev], set()
-    while todo:
-        node = todo.pop()
-        if node in seen:
-            continue
-        seen.add(node)
-        for quad in store.ox.quads_for_pattern(node, None, None, graph):
-            quads.append(quad)
-            if isinstance(quad.object, ox.BlankNode) or quad.predicate == N(PROV.wasAttributedTo):
-                todo.append(quad.object)
-    return quads
+    return store.describe([rev], graph, follow=frozenset([N(PROV.wasAttributedTo)]))
 
 
 def get_tombstone(store: Store, tag: str) -> Tombstone | None:
     """The tombstone of a retired fiche, or None if it is not retired."""
     iris = Iris(store.base)
     graph, fiche = N(iris.tombstone(tag)), N(iris.fiche(tag))
-    values = {
-        q.predicate.value: q.object for q in store.ox.quads_for_pattern(fiche, None, None, graph)
-    }
+    values = {q.predicate.value: q.object for q in store.match(fiche, None, None, graph)}
     if str(AS.deleted) not in values:
         return None
     label = values.get(str(RDFS.label))
@@ -345,22 +335,25 @@ STORE_ID = ox.NamedNode("urn:x-memoires-ld:id")
 DATA_DIGEST = ox.NamedNode("urn:x-memoires-ld:data-digest")
 
 
-def _meta(store_ox: ox.Store, subject, predicate) -> ox.Literal | None:
-    for quad in store_ox.quads_for_pattern(subject, predicate, None, META_GRAPH):
+def _meta(store: Store, subject, predicate) -> ox.Literal | None:
+    for quad in store.match(subject, predicate, None, META_GRAPH):
         return quad.object
     return None
 
 
-def write_count(store_ox: ox.Store) -> int:
-    value = _meta(store_ox, META, WRITES)
-    return int(value.value) if value is not None else 0
+def write_count(store: Store | ox.Store) -> int:
+    """The store's write count (a bare pyoxigraph Store is accepted too)."""
+    if isinstance(store, ox.Store):
+        found = store.quads_for_pattern(META, WRITES, None, META_GRAPH)
+        return next((int(q.object.value) for q in found), 0)
+    return store.write_count()
 
 
 def data_digests(store: Store) -> dict[str, str]:
     """The tag → digest of the data/ file each fiche was last imported from."""
     iris = Iris(store.base)
     found = {}
-    for quad in store.ox.quads_for_pattern(None, DATA_DIGEST, None, META_GRAPH):
+    for quad in store.match(None, DATA_DIGEST, None, META_GRAPH):
         tag = iris.tag_of(quad.subject.value.removesuffix("/history"))
         if tag:
             found[tag] = quad.object.value

@@ -19,14 +19,12 @@ from gunicorn.app.base import BaseApplication
 
 from . import void
 from .iris import Iris
-from .store import open_store
+from .store import open_configured
 
 
 def prepare(settings: dict) -> str:
     """Load the store if data/ changed, write the dumps and statistics; return the version."""
-    store = open_store(
-        Path(settings["INSTANCE_DIR"]), Path(settings["DATA_DIR"]), settings["BASE_URL"]
-    )
+    store = open_configured(settings)
     void.prepare(store, Path(settings["INSTANCE_DIR"]), Iris(settings["BASE_URL"]))
     return store.version  # the store is closed on return, before workers fork
 

@@ -1,4 +1,10 @@
-"""The store: an embedded, persistent Oxigraph database in the instance folder.
+"""The store: what the rest of the code may ask of a store, and the embedded one.
+
+`Store` is the contract every backend keeps: SPARQL queries over the union of the graphs
+(results as pyoxigraph terms, whatever the engine), SPARQL updates applied as one request,
+quads by pattern, named graphs, bulk loads and a version that changes with every write.
+`EmbeddedStore` (here, the default) keeps it on an embedded Oxigraph database in the
+instance folder; `store_sparql.SparqlStore` on any SPARQL 1.1 Query + Update server (#7).
 
 Each fiche lives in its own named graph (named by the fiche IRI), the vocabulary in
 `https://w3id.org/memoires-ld/ns`, the provenance of the import (data/rdf/import.ttl) in
@@ -14,7 +20,7 @@ modification times are compared with those recorded at the last start. A new BAS
 a new store (the old one, with the old IRIs, stays in its folder).
 
 `Store.version` changes with every write (a counter in the store's own bookkeeping graph,
-updated in the write's transaction): caches and ETags key on it.
+updated in the write's own update request): caches and ETags key on it.
 """
 
 from __future__ import annotations
@@ -24,7 +30,8 @@ import hashlib
 import os
 import shutil
 import weakref
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -37,6 +44,8 @@ from .resources import folder
 VOCABULARY_GRAPH = ox.NamedNode(W3ID + "ns")
 POINTER = "store.current"
 LOCK = "store.lock"
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+Graph = ox.NamedNode | ox.DefaultGraph
 
 
 def code_version() -> str:
@@ -48,33 +57,68 @@ def code_version() -> str:
 
 
 class Store:
-    """A small interface over pyoxigraph; a remote SPARQL engine can implement the same."""
+    """The contract of a store. Terms are pyoxigraph's; reads see the union of the graphs."""
 
-    def __init__(self, oxigraph: ox.Store, version: str, base: str, *, writable: bool = True):
-        self.ox = oxigraph
-        self._loaded = version
-        self.base = base
-        #: False for a store opened read-only (writes are refused)
-        self.writable = writable
+    base: str
+    #: False for a store opened read-only (writes are refused)
+    writable: bool = True
+    #: Where the data's default graph (the import's provenance) is kept: the default graph
+    #: itself, or a named graph in an engine whose default graph is the union of the others.
+    default_graph: Graph = ox.DefaultGraph()
 
+    # -- what each backend implements --------------------------------------------------
     @property
     def version(self) -> str:
         """Changes whenever what the store holds changes: each write, data, vocabulary, base."""
-        from .history import write_count
+        raise NotImplementedError
 
-        count = write_count(self.ox)
-        return f"{self._loaded}.{count}" if count else self._loaded
+    def query(self, sparql: str) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        """Run a SPARQL query over the union of the graphs: solutions, a boolean or triples."""
+        raise NotImplementedError
 
-    @version.setter
-    def version(self, value: str) -> None:
-        self._loaded = value
+    def update(self, sparql: str) -> None:
+        """Apply a SPARQL Update request, all of it or nothing (one transaction)."""
+        raise NotImplementedError
 
-    # -- reading -------------------------------------------------------------
-    def query(self, sparql: str, *, substitutions: dict | None = None, **options):
-        """Run a SPARQL query over the union of the graphs."""
-        return self.ox.query(
-            sparql, use_default_graph_as_union=True, substitutions=substitutions, **options
-        )
+    def match(
+        self,
+        subject: Term | None = None,
+        predicate: ox.NamedNode | None = None,
+        object: Term | None = None,
+        graph: Graph | None = None,
+    ) -> Iterator[ox.Quad]:
+        """The quads matching a pattern (None matches anything; no blank node as a key)."""
+        raise NotImplementedError
+
+    def named_graphs(self) -> list[ox.NamedNode]:
+        """This instance's named graphs (an engine's own graphs left out)."""
+        raise NotImplementedError
+
+    def load(self, quads: Iterable[ox.Quad]) -> None:
+        """Add many quads fast, without a transaction: a new store, a bulk load."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release what the store holds open (idempotent)."""
+
+    # -- built on the above --------------------------------------------------------------
+    def write_count(self) -> int:
+        """How many writes the store has seen (its bookkeeping graph's counter)."""
+        from .history import META, META_GRAPH, WRITES
+
+        for quad in self.match(META, WRITES, None, META_GRAPH):
+            return int(quad.object.value)
+        return 0
+
+    def has_graph(self, graph_iri: str) -> bool:
+        return any(True for _ in self.match(None, None, None, ox.NamedNode(graph_iri)))
+
+    def graph_quads(self, graph_iri: str) -> list[ox.Quad]:
+        return list(self.match(None, None, None, ox.NamedNode(graph_iri)))
+
+    def published_graphs(self) -> list[ox.NamedNode]:
+        """The named graphs of the published data: the fiches and the vocabulary."""
+        return [g for g in self.named_graphs() if not _internal(g.value)]
 
     def quads(self) -> Iterator[ox.Quad]:
         """Every quad of the published data, graph by graph (the default graph's included).
@@ -83,28 +127,38 @@ class Store:
         pages), the store's bookkeeping.
         """
         for graph in [ox.DefaultGraph(), *sorted(self.published_graphs(), key=str)]:
-            yield from self.ox.quads_for_pattern(None, None, None, graph)
-
-    def published_graphs(self) -> list[ox.NamedNode]:
-        """The named graphs of the published data: the fiches and the vocabulary."""
-        return [g for g in self.ox.named_graphs() if not _internal(g.value)]
-
-    def graph_quads(self, graph_iri: str) -> list[ox.Quad]:
-        return list(self.ox.quads_for_pattern(None, None, None, ox.NamedNode(graph_iri)))
-
-    def has_graph(self, graph_iri: str) -> bool:
-        return self.ox.contains_named_graph(ox.NamedNode(graph_iri))
+            yield from self.match(None, None, None, graph)
 
     def about(self, iri: str) -> list[ox.Triple]:
         """Every triple whose subject is `iri`, in any graph, without duplicates."""
-        seen = dict.fromkeys(
-            q.triple for q in self.ox.quads_for_pattern(ox.NamedNode(iri), None, None)
-        )
-        return list(seen)
+        return list(dict.fromkeys(q.triple for q in self.match(ox.NamedNode(iri))))
 
-    def __len__(self) -> int:
-        """Number of quads (a triple repeated in two graphs counts twice)."""
-        return len(self.ox)
+    def describe(
+        self, subjects: Iterable[Term], graph: Graph, follow: frozenset = frozenset()
+    ) -> list[ox.Quad]:
+        """The quads of `graph` about `subjects`, following blank nodes (a concise bounded
+        description) and the IRIs that are objects of the `follow` predicates."""
+        return _walk(subjects, lambda node: self.match(node, None, None, graph), follow)
+
+    def stored_graph(self, graph: Graph) -> Graph:
+        """The graph a quad of `graph` is kept in (see `default_graph`)."""
+        return self.default_graph if isinstance(graph, ox.DefaultGraph) else graph
+
+
+def _walk(subjects: Iterable[Term], lookup, follow: frozenset) -> list[ox.Quad]:
+    found, todo, seen = [], deque(subjects), set()
+    while todo:
+        node = todo.popleft()
+        if node in seen:
+            continue
+        seen.add(node)
+        for quad in lookup(node):
+            found.append(quad)
+            if isinstance(quad.object, ox.BlankNode) or (
+                quad.predicate in follow and isinstance(quad.object, ox.NamedNode)
+            ):
+                todo.append(quad.object)
+    return found
 
 
 def _internal(graph: str) -> bool:
@@ -112,36 +166,88 @@ def _internal(graph: str) -> bool:
     return graph.endswith(("/history", "#tombstone")) or graph.startswith("urn:x-memoires-ld:")
 
 
-def load_into(target: ox.Store, data_dir: Path, base: str) -> None:
-    """Load the vocabulary, the import provenance and every fiche of `data_dir`.
+class EmbeddedStore(Store):
+    """The store on an embedded Oxigraph database (pyoxigraph)."""
 
-    One `bulk_extend` for everything: a `bulk_load` per file would write files to disk for
-    each fiche (0.9 s for the 38 seed fiches, and one RocksDB file per fiche).
-    """
-    target.bulk_extend(_quads_to_load(data_dir, base))
-    target.flush()
+    def __init__(self, oxigraph: ox.Store, version: str, base: str, *, writable: bool = True):
+        self.ox = oxigraph
+        self._loaded = version
+        self.base = base
+        self.writable = writable
+
+    @property
+    def version(self) -> str:
+        count = self.write_count()
+        return f"{self._loaded}.{count}" if count else self._loaded
+
+    @version.setter
+    def version(self, value: str) -> None:
+        self._loaded = value
+
+    def query(self, sparql: str, **options):
+        """Run a SPARQL query over the union of the graphs (options: pyoxigraph's)."""
+        return self.ox.query(sparql, use_default_graph_as_union=True, **options)
+
+    def update(self, sparql: str) -> None:
+        # Oxigraph runs an update request in a single transaction.
+        self.ox.update(sparql)
+
+    def match(self, subject=None, predicate=None, object=None, graph=None):
+        return self.ox.quads_for_pattern(subject, predicate, object, graph)
+
+    def named_graphs(self) -> list[ox.NamedNode]:
+        return list(self.ox.named_graphs())
+
+    def has_graph(self, graph_iri: str) -> bool:
+        return self.ox.contains_named_graph(ox.NamedNode(graph_iri))
+
+    def load(self, quads: Iterable[ox.Quad]) -> None:
+        # One `bulk_extend` for everything: a `bulk_load` per file would write files to
+        # disk for each fiche (0.9 s for the 38 seed fiches, one RocksDB file per fiche).
+        self.ox.bulk_extend(quads)
+        self.ox.flush()
+
+    def __len__(self) -> int:
+        """Number of quads (a triple repeated in two graphs counts twice)."""
+        return len(self.ox)
 
 
-def _quads_to_load(data_dir: Path, base: str) -> Iterator[ox.Quad]:
-    for path in sorted(folder("ontology").glob("*.ttl")):
-        yield from _parse(path, None, VOCABULARY_GRAPH)
-    rdf = data_dir / datadir.RDF_DIR
-    if (rdf / datadir.IMPORT_FILE).is_file():
-        yield from _parse(rdf / datadir.IMPORT_FILE, base, ox.DefaultGraph())
-    for path in sorted((rdf / datadir.FICHES_DIR).glob("*.ttl")):
-        # The file's own IRIs are relative: the fiche IRI is the file's IRI under `base`.
-        yield from _parse(path, base, ox.NamedNode(f"{base}fiche/{path.stem}"))
-
-
-def _parse(path: Path, base: str | None, graph) -> Iterator[ox.Quad]:
+def parse_file(path: Path, base: str | None, graph: Graph) -> Iterator[ox.Quad]:
+    """The triples of a Turtle file as quads of `graph`, relative IRIs against `base`."""
     for quad in ox.parse(
         path=str(path), format=ox.RdfFormat.TURTLE, base_iri=base, rename_blank_nodes=True
     ):
         yield ox.Quad(quad.subject, quad.predicate, quad.object, graph)
 
 
+_parse = parse_file  # the name writes.py knows
+
+
+# -- which store, from the settings -------------------------------------------------------
+
+
+def open_configured(settings: dict, *, writable: bool = False) -> Store:
+    """The store the settings name: embedded in INSTANCE_DIR (STORE empty) or a SPARQL server.
+
+    Either way data/ is loaded into a new store, or its changes applied, before it is used.
+    """
+    instance, data, base = (
+        Path(settings["INSTANCE_DIR"]),
+        Path(settings["DATA_DIR"]),
+        settings["BASE_URL"],
+    )
+    if not settings.get("STORE"):
+        return open_store(instance, data, base, writable=writable)
+    from .store_sparql import open_remote
+
+    return open_remote(settings, instance, data, base)
+
+
+# -- the embedded store in the instance folder --------------------------------------------
+
+
 def open_store(instance_dir: Path, data_dir: Path, base: str, *, writable: bool = False) -> Store:
-    """Open the instance's store, loading data/ on first start or applying its changes.
+    """Open the instance's embedded store, loading data/ on first start or applying its changes.
 
     Read-only by default: any number of threads and processes can share it (RocksDB takes no
     lock). `writable=True` (the web app with one worker): only one process may hold it; in
@@ -163,14 +269,14 @@ class _Handle:
 _OPEN: weakref.WeakValueDictionary[str, _Handle] = weakref.WeakValueDictionary()
 
 
-def _store(path: Path, version: str, base: str, *, writable: bool) -> Store:
+def _store(path: Path, version: str, base: str, *, writable: bool) -> EmbeddedStore:
     """A Store on `path`, sharing this process's handle on it (RocksDB allows one writer)."""
     key = str(path.resolve())
     handle = _OPEN.get(key)
     if handle is None or (writable and not handle.writable):
         oxigraph = ox.Store(str(path)) if writable else ox.Store.read_only(str(path))
         handle = _OPEN[key] = _Handle(oxigraph, writable)
-    store = Store(handle.ox, version=version, base=base, writable=handle.writable)
+    store = EmbeddedStore(handle.ox, version=version, base=base, writable=handle.writable)
     store._handle = handle  # keeps it open as long as the store is used
     return store
 
@@ -182,9 +288,9 @@ def prepare(instance_dir: Path, data_dir: Path, base: str) -> tuple[Path, str]:
     the data once.
     """
     instance_dir.mkdir(parents=True, exist_ok=True)
-    with _locked(instance_dir / LOCK):
+    with locked(instance_dir / LOCK):
         datadir.recover(data_dir)
-        stamp = f"{_stat_digest(data_dir)}-{code_version()}-{_digest(base)}"
+        stamp = data_stamp(data_dir, base)
         pointer = instance_dir / POINTER
         current, current_stamp = _read_pointer(pointer)
         if current and current_stamp == stamp and (instance_dir / f"store-{current}").is_dir():
@@ -204,6 +310,11 @@ def prepare(instance_dir: Path, data_dir: Path, base: str) -> tuple[Path, str]:
         return path, current
 
 
+def data_stamp(data_dir: Path, base: str) -> str:
+    """What a store was last brought up to date with: data/ (by file stats), code, base."""
+    return f"{_stat_digest(data_dir)}-{code_version()}-{_digest(base)}"
+
+
 def _existing(instance_dir: Path, base: str, current: str | None) -> str | None:
     """The store folder of this base URL, if there is one."""
     suffix = f"-{_digest(base)}"
@@ -214,13 +325,12 @@ def _existing(instance_dir: Path, base: str, current: str | None) -> str | None:
 
 
 def _load(instance_dir: Path, data_dir: Path, base: str, path: Path) -> None:
+    from .loading import load_data
+
     staging = instance_dir / f".loading-{path.name}-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     fresh = ox.Store(str(staging))
-    load_into(fresh, data_dir, base)
-    from .writes import record_load
-
-    record_load(fresh, base, data_dir)
+    load_data(EmbeddedStore(fresh, "loading", base), data_dir)
     # Write the memtable out: unflushed, it is replayed from the log at every opening, and
     # every read then searches it (1k fiches: 1 GB of RSS and minutes to write the dumps).
     fresh.flush()
@@ -265,7 +375,7 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 @contextmanager
-def _locked(path: Path):
+def locked(path: Path):
     """An exclusive lock held by this process until the block ends (or the process dies)."""
     with open(path, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)

@@ -10,8 +10,9 @@ Store Protocol when enabled, the YesWiki importer and the data/ sync. Each write
 3. validates the graph against the shapes (a violation raises `InvalidFiche`: nothing stored);
 4. under a lock, checks If-Match against the fiche's current ETag (412 otherwise), computes
    what changes, and applies the new graph, the revision (history.py) and the store's write
-   counter in ONE SPARQL Update: Oxigraph runs an update request in a single transaction, so
-   a process killed at any point leaves the store as it was before, or as it is after.
+   counter in ONE SPARQL Update request: Oxigraph runs it in a single transaction (so do the
+   SPARQL servers of store_sparql.py), so a process killed at any point leaves the store as
+   it was before, or as it is after.
 
 The update is built only from pyoxigraph terms serialised as N-Triples, never from strings
 a client sent.
@@ -19,11 +20,9 @@ a client sent.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import threading
-import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -35,10 +34,10 @@ from rdflib.namespace import DCTERMS, FOAF, RDF, SH, XSD
 
 from . import datadir, history, validation
 from .errors import Conflict, Gone, InvalidFiche, NotFound, PreconditionFailed, ReadOnly
-from .history import DATA_DIGEST, META, META_GRAPH, STORE_ID, WRITES, N, Revision
+from .history import DATA_DIGEST, META, META_GRAPH, WRITES, N, Revision
 from .iris import Iris
+from .loading import file_digest, other_graphs, source_key
 from .namespaces import AS, MLD, SCHEMA, bind_prefixes
-from .resources import folder
 from .store import Store
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -235,7 +234,7 @@ def _copy(graph: Graph) -> Graph:
 
 def _stored(store: Store, tag: str, predicate: URIRef) -> Literal | None:
     fiche = N(Iris(store.base).fiche(tag))
-    for quad in store.ox.quads_for_pattern(fiche, N(predicate), None, fiche):
+    for quad in store.match(fiche, N(predicate), None, fiche):
         value = quad.object
         return Literal(value.value, datatype=URIRef(value.datatype.value))
     return None
@@ -272,10 +271,10 @@ def _apply(
             "(plusieurs processus). Relancez-le avec un seul processus (WORKERS = 1)."
         )
     with _LOCK:
-        exists = store.ox.contains_named_graph(fiche)
+        exists = store.has_graph(fiche.value)
         _check_state(store, tag, kind, exists)
         _check_if_match(store, tag, exists, if_match)
-        current = {q.triple for q in store.ox.quads_for_pattern(None, None, None, fiche)}
+        current = {q.triple for q in store.match(None, None, None, fiche)}
         added = (new or set()) - current
         removed = current - (new or set())
         number = history.head_number(store, tag)
@@ -360,21 +359,36 @@ def _digest_ops(iris: Iris, tag: str, digest: str | None) -> list[str]:
 
 
 def _run(store: Store, ops: list[str], quads: list[ox.Quad]) -> None:
-    """Apply the operations, the new quads and the next write count in one transaction."""
-    count = history.write_count(store.ox) + 1
-    ops = [
-        *ops,
-        f"DELETE WHERE {{ GRAPH {META_GRAPH} {{ {META} {WRITES} ?n }} }}",
-        f"INSERT DATA {{ {_data(quads)} GRAPH {META_GRAPH} {{ {META} {WRITES} {count} }} }}",
-    ]
-    store.ox.update(" ;\n".join(ops))
+    """Apply the operations, the new quads and the next write count in one request."""
+    ops = [*ops, *insert(store, quads), COUNT_WRITE]
+    store.update(" ;\n".join(ops))
 
 
-def _data(quads: Iterable[ox.Quad]) -> str:
+#: Raise the write count inside the update itself (no read before: atomic on any server).
+COUNT_WRITE = (
+    f"DELETE {{ GRAPH {META_GRAPH} {{ {META} {WRITES} ?n }} }} "
+    f"INSERT {{ GRAPH {META_GRAPH} {{ {META} {WRITES} ?next }} }} "
+    f"WHERE {{ OPTIONAL {{ GRAPH {META_GRAPH} {{ {META} {WRITES} ?n }} }} "
+    "BIND(COALESCE(?n + 1, 1) AS ?next) }"
+)
+
+
+def insert(store: Store, quads: list[ox.Quad]) -> list[str]:
+    """The operation that adds `quads`: INSERT DATA, or INSERT … WHERE {} when they hold
+    blank nodes (fresh nodes either way; some servers, Virtuoso, refuse them in INSERT DATA)."""
+    if not quads:
+        return []
+    blank = any(isinstance(t, ox.BlankNode) for q in quads for t in (q.subject, q.object))
+    body = _data(quads, store)
+    return [f"INSERT {{ {body} }} WHERE {{}}" if blank else f"INSERT DATA {{ {body} }}"]
+
+
+def _data(quads: Iterable[ox.Quad], store: Store) -> str:
     """Quads as the body of INSERT DATA, grouped by graph, from N-Triples terms only."""
     by_graph: dict[ox.NamedNode | ox.DefaultGraph, list[str]] = {}
     for q in quads:
-        by_graph.setdefault(q.graph_name, []).append(f"{q.subject} {q.predicate} {q.object} .")
+        graph = store.stored_graph(q.graph_name)
+        by_graph.setdefault(graph, []).append(f"{q.subject} {q.predicate} {q.object} .")
     return "\n".join(
         "\n".join(lines)
         if isinstance(g, ox.DefaultGraph)
@@ -387,89 +401,31 @@ def replace_graph(
     store: Store, graph: ox.NamedNode | ox.DefaultGraph, quads: list[ox.Quad], digest: str
 ) -> None:
     """Replace a graph that is not a fiche's (the vocabulary, the import's provenance)."""
-    name = "DEFAULT" if isinstance(graph, ox.DefaultGraph) else f"GRAPH {graph}"
+    stored = store.stored_graph(graph)
+    name = "DEFAULT" if isinstance(stored, ox.DefaultGraph) else f"GRAPH {stored}"
     quads = [ox.Quad(q.subject, q.predicate, q.object, graph) for q in quads]
     with _LOCK:
         _run(store, [f"DROP SILENT {name}", *_source_ops(graph, digest)], quads)
 
 
 def _source_ops(graph: ox.NamedNode | ox.DefaultGraph, digest: str) -> list[str]:
-    subject = _source_key(graph)
+    subject = source_key(graph)
     return [
         f"DELETE WHERE {{ GRAPH {META_GRAPH} {{ {subject} {DATA_DIGEST} ?d }} }}",
         f"INSERT DATA {{ GRAPH {META_GRAPH} {{ {subject} {DATA_DIGEST} {ox.Literal(digest)} }} }}",
     ]
 
 
-def _source_key(graph: ox.NamedNode | ox.DefaultGraph) -> ox.NamedNode:
-    return graph if isinstance(graph, ox.NamedNode) else ox.NamedNode("urn:x-memoires-ld:default")
-
-
 # ------------------------------------------------------------------------- data/ and loads
-
-
-def file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _other_graphs(base: str, data_dir: Path) -> dict:
-    """What the store holds besides fiches, each with its files' digest: the vocabulary and
-    the import's provenance."""
-    from .store import VOCABULARY_GRAPH, _parse
-
-    found = {}
-    for graph, files in (
-        (VOCABULARY_GRAPH, sorted(folder("ontology").glob("*.ttl"))),
-        (ox.DefaultGraph(), [data_dir / datadir.RDF_DIR / datadir.IMPORT_FILE]),
-    ):
-        files = [f for f in files if f.is_file()]
-        digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()
-        base_iri = None if isinstance(graph, ox.NamedNode) else base
-        found[graph] = (digest, [q for f in files for q in _parse(f, base_iri, graph)])
-    return found
 
 
 def sync_store(store: Store, data_dir: Path) -> list[Revision]:
     """Bring a store up to date with data/ and the vocabulary (see `sync_data`)."""
-    for graph, (digest, quads) in _other_graphs(store.base, data_dir).items():
-        known = history._meta(store.ox, _source_key(graph), DATA_DIGEST)
+    for graph, (digest, quads) in other_graphs(store.base, data_dir).items():
+        known = history._meta(store, source_key(graph), DATA_DIGEST)
         if known is None or known.value != digest:
             replace_graph(store, graph, quads, digest)
     return sync_data(store, data_dir)
-
-
-def record_load(target: ox.Store, base: str, data_dir: Path) -> None:
-    """Give each fiche of a freshly loaded store its first revision (by "import").
-
-    The store is new and not yet served: its quads are added without a transaction.
-    """
-    iris = Iris(base)
-    at = now()
-    quads = [ox.Quad(META, STORE_ID, ox.Literal(uuid.uuid4().hex), META_GRAPH)]
-    for graph, (digest, _) in _other_graphs(base, data_dir).items():
-        quads.append(ox.Quad(_source_key(graph), DATA_DIGEST, ox.Literal(digest), META_GRAPH))
-    fiches = data_dir / datadir.RDF_DIR / datadir.FICHES_DIR
-    for path in sorted(fiches.glob("*.ttl")):
-        tag = path.stem
-        fiche = N(iris.fiche(tag))
-        triples = sorted(
-            (q.triple for q in target.quads_for_pattern(None, None, None, fiche)), key=str
-        )
-        revision = Revision(
-            tag=tag,
-            number=1,
-            iri=str(iris.revision(tag, 1)),
-            kind="create",
-            agent=IMPORT_AGENT,
-            agent_iri=str(iris.user(IMPORT_AGENT)),
-            at=at,
-            reason="Chargée depuis data/.",
-            added=len(triples),
-        )
-        quads += history.record(iris, revision, triples, [])
-        digest = ox.Literal(file_digest(path))
-        quads.append(ox.Quad(N(iris.history(tag)), DATA_DIGEST, digest, META_GRAPH))
-    target.extend(quads)
 
 
 def sync_data(store: Store, data_dir: Path) -> list[Revision]:

@@ -1,6 +1,6 @@
 """Synthetic fiches in our model, for scale tests and measurements (deterministic).
 
-`synthetic_store(n)` returns a `memoires_ld.store.Store` held in memory with `n` fiches
+`synthetic_store(n)` returns a `memoires_ld.store.EmbeddedStore` held in memory with `n` fiches
 shaped like the importer's (fiche + #action, the six facets, 1–3 years, 1–3 authors,
 French titles and descriptions with accents, ~8 % mentioning "coopération").
 """
@@ -13,7 +13,7 @@ import pyoxigraph as ox
 
 from memoires_ld import facets
 from memoires_ld.iris import DEFAULT_BASE
-from memoires_ld.store import Store
+from memoires_ld.store import EmbeddedStore
 
 _TEXT = """atelier réseau numérique éducation populaire habitat participatif jeunes fablab
 territoire rural quartier école démocratique citoyens gouvernance partagée outils
@@ -89,7 +89,7 @@ def quads(n: int, seed: int = 1, base: str = DEFAULT_BASE):
             yield ox.Quad(s, _n(p), o, fiche)
 
 
-def synthetic_store(n: int, seed: int = 1) -> Store:
+def synthetic_store(n: int, seed: int = 1) -> EmbeddedStore:
     store = ox.Store()
     store.bulk_extend(quads(n, seed))
-    return Store(store, version=f"synthetic-{n}-{seed}", base=DEFAULT_BASE)
+    return EmbeddedStore(store, version=f"synthetic-{n}-{seed}", base=DEFAULT_BASE)

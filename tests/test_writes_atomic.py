@@ -41,8 +41,7 @@ while True:
 def titles(store, tag: str) -> set[str]:
     fiche = ox.NamedNode(str(Iris().fiche(tag)))
     return {
-        q.object.value
-        for q in store.ox.quads_for_pattern(fiche, ox.NamedNode(str(DCTERMS.title)), None, fiche)
+        q.object.value for q in store.match(fiche, ox.NamedNode(str(DCTERMS.title)), None, fiche)
     }
 
 
@@ -72,7 +71,7 @@ def test_kill_9_while_writing(tmp_path: Path):
             assert len(titles(store, tag)) == 1, titles(store, tag)
             assert [r.number for r in history.revisions(store, tag)] == list(range(1, n + 1))
         # the write counter moved with every revision, in the same transactions
-        assert history.write_count(store.ox) == total
+        assert store.write_count() == total
         # every write the child reported done is there (at most one more, killed after commit)
         assert total in (written, written + 1), (total, written)
         written = total

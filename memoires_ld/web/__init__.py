@@ -6,13 +6,11 @@ by one handler in the negotiated format.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Flask
 
 from .. import config as settings
 from ..iris import Iris
-from ..store import open_store
+from ..store import open_configured
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -20,13 +18,9 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(settings.load(config))
     app.config["IRIS"] = Iris(app.config["BASE_URL"])
-    # Writes need the store open read-write, which RocksDB allows to one process only.
-    app.extensions["store"] = open_store(
-        Path(app.config["INSTANCE_DIR"]),
-        Path(app.config["DATA_DIR"]),
-        app.config["BASE_URL"],
-        writable=app.config["WORKERS"] <= 1,
-    )
+    # Writes need the embedded store open read-write, which RocksDB allows to one process
+    # only; a SPARQL server (STORE) takes writes from any number of them.
+    app.extensions["store"] = open_configured(app.config, writable=app.config["WORKERS"] <= 1)
 
     from . import errors, http, i18n
 

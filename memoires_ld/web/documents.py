@@ -93,7 +93,7 @@ def fiche(store: Store, iris: Iris, tag: str) -> Document:
     times = _objects(triples, iri, DCTERMS.modified)
     last, graph = history.head(store, tag), N(str(iris.history(tag)))
     if last is not None:
-        times += [q.object for q in store.ox.quads_for_pattern(last, GENERATED, None, graph)]
+        times += [q.object for q in store.match(last, GENERATED, None, graph)]
     return Document("fiche", iri, iri, triples, state, _newest(times))
 
 
@@ -114,7 +114,7 @@ def import_run(store: Store, iris: Iris, key: str) -> Document:
     iri = str(iris.import_run(key))
     subjects = {
         q.subject
-        for q in store.ox.quads_for_pattern(None, None, None, ox.DefaultGraph())
+        for q in store.match(None, None, None, ox.DefaultGraph())
         if isinstance(q.subject, ox.NamedNode)
         and (q.subject.value == iri or q.subject.value.startswith(iri + "#"))
     }
@@ -194,7 +194,7 @@ def _with_incoming(store: Store, kind: str, iri: str, predicates, missing: str) 
         raise NotFound(missing)
     triples, fiches = list(own), set()
     for predicate in predicates:
-        for quad in store.ox.quads_for_pattern(None, N(str(predicate)), node):
+        for quad in store.match(None, N(str(predicate)), node):
             triples.append(quad.triple)
             if isinstance(quad.graph_name, ox.NamedNode):
                 fiches.add(quad.graph_name.value)
@@ -205,11 +205,11 @@ def _with_incoming(store: Store, kind: str, iri: str, predicates, missing: str) 
 
 
 def _graph(store: Store, name: str) -> list[ox.Triple]:
-    return [q.triple for q in store.ox.quads_for_pattern(N(name), None, None, N(name))]
+    return [q.triple for q in store.match(N(name), None, None, N(name))]
 
 
 def _vocabulary(store: Store, s, p, o) -> list[ox.Quad]:
-    return list(store.ox.quads_for_pattern(s, p, o, VOCABULARY_GRAPH))
+    return list(store.match(s, p, o, VOCABULARY_GRAPH))
 
 
 def _in_scheme(store: Store, node, scheme_iri) -> bool:
@@ -218,17 +218,7 @@ def _in_scheme(store: Store, node, scheme_iri) -> bool:
 
 def _cbd(store: Store, subjects, graph=VOCABULARY_GRAPH) -> list[ox.Triple]:
     """Concise bounded description: each subject's triples, following blank nodes."""
-    triples, todo, seen = [], list(subjects), set()
-    while todo:
-        node = todo.pop(0)
-        if node in seen:
-            continue
-        seen.add(node)
-        for quad in store.ox.quads_for_pattern(node, None, None, graph):
-            triples.append(quad.triple)
-            if isinstance(quad.object, ox.BlankNode):
-                todo.append(quad.object)
-    return triples
+    return [q.triple for q in store.describe(subjects, graph)]
 
 
 def _vocabulary_document(kind: str, iri: str, url: str, triples) -> Document:

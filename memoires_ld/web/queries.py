@@ -64,12 +64,13 @@ def fiches_with(store: Store, concept: str) -> list[FicheRef]:
     """The fiches whose action (or licence) has this concept."""
     sparql = f"""{PREFIXES}
     SELECT ?fiche ?title ?modified ?concept WHERE {{
+      VALUES ?concept {{ {ox.NamedNode(concept)} }}
       GRAPH ?fiche {{
         ?fiche a mld:Fiche ; dct:title ?title . OPTIONAL {{ ?fiche dct:modified ?modified }}
         {_HAS}
       }}
     }}"""
-    return _refs(store.query(sparql, substitutions={ox.Variable("concept"): ox.NamedNode(concept)}))
+    return _refs(store.query(sparql))
 
 
 @per_version

@@ -1,0 +1,125 @@
+"""Bulk loads into any store: a new store from data/, streamed in batches of fiches.
+
+A fiche loaded this way gets its first revision (by "import") in the same stream as its
+triples, and the digest of the file it came from, so that a later load or data/ sync only
+touches what changed. Nothing here reads the store back: the triples recorded in the
+revision are taken from a small in-memory Oxigraph of the batch, which normalises literals
+as stores do ("007"^^xsd:integer is 7), so the history replays to what the store holds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from . import datadir, history
+from .history import DATA_DIGEST, META, META_GRAPH, STORE_ID, N, Revision
+from .iris import Iris
+from .resources import folder
+from .store import VOCABULARY_GRAPH, Store, parse_file
+
+#: Fiches normalised and sent to the store together.
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class FicheFile:
+    """A fiche to load: its tag, the file, and the file's digest (sha256 of its bytes)."""
+
+    tag: str
+    path: Path
+    digest: str
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def other_graphs(base: str, data_dir: Path) -> dict[ox.NamedNode | ox.DefaultGraph, tuple]:
+    """What the store holds besides fiches, each with its files' digest and quads: the
+    vocabulary and the import's provenance (the default graph)."""
+    found = {}
+    for graph, files in (
+        (VOCABULARY_GRAPH, sorted(folder("ontology").glob("*.ttl"))),
+        (ox.DefaultGraph(), [data_dir / datadir.RDF_DIR / datadir.IMPORT_FILE]),
+    ):
+        files = [f for f in files if f.is_file()]
+        digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()
+        base_iri = None if isinstance(graph, ox.NamedNode) else base
+        found[graph] = (digest, [q for f in files for q in parse_file(f, base_iri, graph)])
+    return found
+
+
+def source_key(graph: ox.NamedNode | ox.DefaultGraph) -> ox.NamedNode:
+    """The subject of a non-fiche graph's data digest in the bookkeeping graph."""
+    return graph if isinstance(graph, ox.NamedNode) else ox.NamedNode("urn:x-memoires-ld:default")
+
+
+def load_data(store: Store, data_dir: Path) -> None:
+    """Load data/ into a new, empty store: vocabulary, provenance, fiches and their history."""
+    store.load(data_quads(store.base, data_dir))
+
+
+def data_quads(base: str, data_dir: Path) -> Iterator[ox.Quad]:
+    """Everything of data/, the store's id last (a store without an id did not finish)."""
+    for graph, (digest, quads) in other_graphs(base, data_dir).items():
+        yield from quads
+        yield ox.Quad(source_key(graph), DATA_DIGEST, ox.Literal(digest), META_GRAPH)
+    paths = sorted((data_dir / datadir.RDF_DIR / datadir.FICHES_DIR).glob("*.ttl"))
+    files = (FicheFile(p.stem, p, file_digest(p)) for p in paths)
+    yield from fiche_quads(base, files, reason="Chargée depuis data/.", digest_key=DATA_DIGEST)
+    yield ox.Quad(META, STORE_ID, ox.Literal(uuid.uuid4().hex), META_GRAPH)
+
+
+def fiche_quads(
+    base: str,
+    files: Iterable[FicheFile],
+    *,
+    reason: str,
+    digest_key: ox.NamedNode,
+    at: datetime | None = None,
+) -> Iterator[ox.Quad]:
+    """Each fiche's quads, its first revision and its file's digest, batch by batch."""
+    from .writes import IMPORT_AGENT, now
+
+    iris = Iris(base)
+    at = at or now()
+    for batch in _batches(files, BATCH):
+        memory = ox.Store()
+        memory.bulk_extend(q for f in batch for q in parse_file(f.path, base, N(iris.fiche(f.tag))))
+        for f in batch:
+            fiche = N(iris.fiche(f.tag))
+            quads = list(memory.quads_for_pattern(None, None, None, fiche))
+            yield from quads
+            revision = Revision(
+                tag=f.tag,
+                number=1,
+                iri=str(iris.revision(f.tag, 1)),
+                kind="create",
+                agent=IMPORT_AGENT,
+                agent_iri=str(iris.user(IMPORT_AGENT)),
+                at=at,
+                reason=reason,
+                added=len(quads),
+            )
+            yield from history.record(
+                iris, revision, sorted((q.triple for q in quads), key=str), []
+            )
+            yield ox.Quad(N(iris.history(f.tag)), digest_key, ox.Literal(f.digest), META_GRAPH)
+
+
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
