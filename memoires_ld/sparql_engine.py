@@ -1,0 +1,390 @@
+"""Running the endpoint's queries: worker processes, deadlines, size caps, cache, rate limit.
+
+Why processes and not threads: pyoxigraph cannot cancel a query, and part of its work holds
+Python's GIL (freeing a large sorted result took 0.5 s at 2 million rows, 9 s at 9 million,
+during which no other thread of the server runs). So queries run in `SPARQL_WORKERS` worker
+processes (sparql_worker.py), each on a read-only snapshot of the store:
+
+* a query past `SPARQL_TIMEOUT` is answered 503 and its worker is killed — the computation
+  really stops, its memory is freed, and a fresh worker takes its place;
+* at most `SPARQL_WORKERS` queries run at once; a request that finds every worker busy
+  waits at most `QUEUE_WAIT` seconds, then gets 503 with Retry-After (web threads are never
+  held for long by queries waiting in line);
+* workers run at a lower CPU priority and with a memory ceiling (`SPARQL_WORKER_MEMORY_MB`):
+  pages of the site keep answering while two costly queries run.
+
+The snapshot is a RocksDB checkpoint of the store (hard links, ~0.1 s), made again when the
+store's version changes: Oxigraph forbids opening read-only a database that another process
+writes, and a checkpoint also gives every query a consistent view.
+
+Answers are cached by (store version, operation, format), which also makes their ETag: a
+repeated query is answered from memory, a revalidation by 304, without running again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import queue
+import select
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from itertools import count
+from pathlib import Path
+
+from . import __version__, sparql_text
+from .errors import MemoiresError, ReadOnly
+from .namespaces import PREFIXES
+from .sparql import (
+    Busy,
+    MalformedQuery,
+    Operation,
+    QueryTimeout,
+    RateLimited,
+    ResultTooLarge,
+    ServiceRefused,
+    TooCostly,
+)
+from .sparql_limits import RateLimiter, ResultCache
+from .store import Store
+
+WORKER = Path(__file__).with_name("sparql_worker.py")
+#: The longest a request waits for a free worker before it is told the server is busy.
+QUEUE_WAIT = 2.0
+_BOOT = (
+    "import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+)
+
+
+@dataclass(frozen=True)
+class Limits:
+    timeout: float = 10.0
+    max_bytes: int = 20_000_000
+    workers: int = 2
+    memory_mb: int = 2048
+    cache_mb: int = 64
+    per_minute: int = 120
+    allowlist: frozenset[str] = frozenset()
+    update: bool = False
+
+    @classmethod
+    def from_config(cls, config: dict) -> Limits:
+        allowlist = config["SPARQL_SERVICE_ALLOWLIST"]
+        if isinstance(allowlist, str):
+            allowlist = allowlist.replace(",", " ").split()
+        return cls(
+            timeout=float(config["SPARQL_TIMEOUT"]),
+            max_bytes=int(config["SPARQL_MAX_RESULT_BYTES"]),
+            workers=max(1, int(config["SPARQL_WORKERS"])),
+            memory_mb=int(config["SPARQL_WORKER_MEMORY_MB"]),
+            cache_mb=int(config["SPARQL_CACHE_MB"]),
+            per_minute=int(config["SPARQL_RATE_LIMIT"]),
+            allowlist=frozenset(allowlist),
+            update=bool(config["SPARQL_UPDATE"]),
+        )
+
+
+@dataclass(frozen=True)
+class Answer:
+    body: bytes
+    etag: str
+    kind: str  # "solutions", "boolean" or "graph"
+    format: str  # the name of the format written: json, xml, csv, tsv, turtle, jsonld, …
+    cached: bool = False
+
+
+class Engine:
+    """The endpoint's evaluation of queries and updates over one store."""
+
+    def __init__(self, store: Store, instance_dir: Path, limits: Limits):
+        self.store, self.limits = store, limits
+        self.snapshots = Snapshots(store, instance_dir / "sparql")
+        self.pool = Pool(limits.workers, limits.memory_mb)
+        self.cache = ResultCache(limits.cache_mb * 1_000_000)
+        self.limiter = RateLimiter(limits.per_minute)
+        self._update_lock = threading.Lock()
+        #: the counts of the service description, per store version (sparql_service.py)
+        self.service_statistics = None
+
+    # -- queries -----------------------------------------------------------------------
+    def etag(self, operation: Operation, fmt: str, base: str) -> str:
+        """The entity tag of the answer, known before running it (store version + request)."""
+        version = self.store.version
+        parts = (__version__, operation.text, base, fmt, *operation.default_graphs, "|")
+        digest = hashlib.sha256("\0".join((*parts, *operation.named_graphs)).encode())
+        return f"{version}-{digest.hexdigest()[:20]}"
+
+    def query(self, operation: Operation, fmt: str, base: str, client: str) -> Answer:
+        """Answer a query in format `fmt` (a result or RDF format name), from cache if known."""
+        try:
+            sparql_text.check(operation.text, base, self.limits.allowlist)
+        except sparql_text.Refused as refused:
+            raise ServiceRefused(str(refused), detail={"endpoint": refused.target}) from None
+        tag = self.etag(operation, fmt, base)
+        cached = self.cache.get(tag)
+        if cached is not None:
+            kind, _, written = cached[1].partition(" ")
+            return Answer(cached[0], tag, kind, written, cached=True)
+        wait = self.limiter.take(client)
+        if wait:
+            raise RateLimited(wait)
+        job = self._job(operation, fmt, base)
+        header, body = self.run(job, self.limits.timeout)
+        self.cache.put(tag, body, f"{header['kind']} {header['format']}")
+        return Answer(body, tag, header["kind"], header["format"])
+
+    def _job(self, operation: Operation, fmt: str, base: str) -> dict:
+        _, path = self.snapshots.current()
+        job = {
+            "store": str(path),
+            "query": operation.text,
+            "base": base,
+            "format": fmt,
+            "max_bytes": self.limits.max_bytes,
+            "prefixes": PREFIXES,
+        }
+        if operation.has_dataset:  # Protocol §2.1.4: the protocol's dataset wins over FROM
+            job["default"], job["named"] = operation.default_graphs, operation.named_graphs
+        else:  # the union of the graphs, unless the query names its own (FROM)
+            job["union"] = not sparql_text.declares_dataset(operation.text)
+        return job
+
+    def run(self, job: dict, timeout: float) -> tuple[dict, bytes]:
+        """Run a job in a worker; raise the error its outcome calls for."""
+        header, body = self.pool.run(job, timeout)
+        if header["status"] == "ok":
+            return header, body
+        error = header["error"]
+        if error == "syntax":
+            raise MalformedQuery(f"Requête SPARQL invalide : {header['message']}")
+        if error == "too-large":
+            raise ResultTooLarge(self.limits.max_bytes)
+        failure = MemoiresError(f"L'évaluation de la requête a échoué : {header['message']}")
+        failure.code = "echec-evaluation"
+        raise failure
+
+    # -- updates (off unless SPARQL_UPDATE; see update()) --------------------------------
+    def update(self, operation: Operation, base: str) -> None:
+        """Apply a SPARQL Update to the store itself, in-process and in one transaction.
+
+        Only with SPARQL_UPDATE (tests, until writes go through authentication and the
+        history of writes.py): no validation, no revision is recorded; the write count is
+        raised so that the store version, ETags and caches move on.
+        """
+        from .sparql import SparqlError
+
+        text = operation.text
+        try:
+            sparql_text.check(text, base, self.limits.allowlist)
+        except sparql_text.Refused as refused:
+            raise ServiceRefused(str(refused), detail={"endpoint": refused.target}) from None
+        if operation.has_dataset:
+            if sparql_text.names_dataset(text):
+                raise SparqlError(
+                    "using-graph-uri / using-named-graph-uri et une clause USING ou WITH ne "
+                    "peuvent pas être employés ensemble (SPARQL 1.1 Protocol §2.2.3)."
+                )
+            text = sparql_text.with_using(text, operation.default_graphs, operation.named_graphs)
+        self.apply(text, base)
+
+    def apply(self, update: str, base: str | None = None) -> None:
+        """Write to the store in one SPARQL Update transaction; raise the write count."""
+        from .history import META, META_GRAPH, WRITES, write_count
+
+        if not self.store.writable:
+            raise ReadOnly("Le store est ouvert en lecture seule : aucune écriture possible.")
+        with self._update_lock:
+            written = write_count(self.store.ox)
+            try:
+                self.store.ox.update(update, base_iri=base)
+            except SyntaxError as error:
+                raise MalformedQuery(f"Mise à jour SPARQL invalide : {error}") from None
+            self.store.ox.update(
+                f"DELETE WHERE {{ GRAPH {META_GRAPH} {{ {META} {WRITES} ?n }} }} ;"
+                f"INSERT DATA {{ GRAPH {META_GRAPH} {{ {META} {WRITES} {written + 1} }} }}"
+            )
+
+    def close(self) -> None:
+        self.pool.close()
+        self.snapshots.close()
+
+
+class Snapshots:
+    """A read-only copy of the store per version, in a folder of this process's own."""
+
+    _ids = count()
+
+    def __init__(self, store: Store, parent: Path):
+        self.store = store
+        self.folder = parent / f"{os.getpid()}-{next(self._ids)}"
+        self._current: tuple[str, Path] | None = None
+        self._previous: Path | None = None
+        self._made = count()
+        self._lock = threading.Lock()
+        _remove_orphans(parent)
+
+    def current(self) -> tuple[str, Path]:
+        """(version, folder) of a snapshot of the store as it is now."""
+        version = self.store.version
+        current = self._current
+        if current is not None and current[0] == version:
+            return current
+        with self._lock:
+            version = self.store.version
+            if self._current is not None and self._current[0] == version:
+                return self._current
+            path = self.folder / str(next(self._made))
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self.store.ox.backup(str(path))
+            # The one before stays: a worker may still be reading it.
+            if self._previous is not None:
+                shutil.rmtree(self._previous, ignore_errors=True)
+            self._previous = self._current[1] if self._current else None
+            self._current = (version, path)
+            return self._current
+
+    def close(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _remove_orphans(parent: Path) -> None:
+    """Remove the snapshots of processes that are gone (a crash, a kill -9)."""
+    if not parent.is_dir():
+        return
+    for folder in parent.iterdir():
+        pid = folder.name.split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# -- the worker processes ------------------------------------------------------------------
+
+
+class Died(Exception):
+    """The worker process ended while it had a job (its memory ceiling, a crash)."""
+
+
+class Timeout(Exception):
+    pass
+
+
+class Worker:
+    """One worker process and the pipes to it."""
+
+    def __init__(self, memory_mb: int):
+        memory = memory_mb * 1024 * 1024 if memory_mb > 0 else 0
+        self.process = subprocess.Popen(
+            [sys.executable, "-P", "-c", _BOOT, str(WORKER), str(memory)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            bufsize=0,
+            close_fds=True,
+        )
+        self._buffer = b""
+
+    def ask(self, job: dict, deadline: float) -> tuple[dict, bytes]:
+        try:
+            self.process.stdin.write(json.dumps(job).encode() + b"\n")
+        except (BrokenPipeError, OSError):
+            raise Died from None
+        while b"\n" not in self._buffer:
+            self._fill(deadline)
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        header = json.loads(line)
+        length = header.get("length", 0)
+        while len(self._buffer) < length:
+            self._fill(deadline)
+        body, self._buffer = self._buffer[:length], self._buffer[length:]
+        return header, body
+
+    def _fill(self, deadline: float) -> None:
+        fd = self.process.stdout.fileno()
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+            raise Timeout
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            raise Died
+        self._buffer += chunk
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        for pipe in (self.process.stdin, self.process.stdout):
+            pipe.close()
+
+
+class Pool:
+    """`size` workers started on demand; a job waits at most QUEUE_WAIT for one of them."""
+
+    def __init__(self, size: int, memory_mb: int):
+        self.size, self.memory_mb = size, memory_mb
+        self._idle: queue.LifoQueue[Worker | None] = queue.LifoQueue()
+        for _ in range(size):
+            self._idle.put(None)
+        self._all: set[Worker] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def run(self, job: dict, timeout: float) -> tuple[dict, bytes]:
+        deadline = time.monotonic() + timeout
+        try:
+            worker = self._idle.get(timeout=min(QUEUE_WAIT, timeout))
+        except queue.Empty:
+            raise Busy() from None
+        try:
+            if worker is None or not worker.alive():
+                worker = self._start()
+            try:
+                return worker.ask(job, deadline)
+            except Died:
+                self._discard(worker)
+                worker = self._start()
+                raise TooCostly(
+                    "La requête a demandé plus de mémoire que le serveur n'en accorde à une "
+                    "requête : ajoutez des critères ou un LIMIT."
+                ) from None
+            except Timeout:
+                self._discard(worker)
+                worker = self._start()  # ready for the next job
+                raise QueryTimeout(timeout) from None
+        finally:
+            self._idle.put(worker)
+
+    def _start(self) -> Worker | None:
+        with self._lock:
+            if self._closed:
+                return None
+            worker = Worker(self.memory_mb)
+            self._all.add(worker)
+            return worker
+
+    def _discard(self, worker: Worker) -> None:
+        with self._lock:
+            self._all.discard(worker)
+        worker.kill()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            workers, self._all = list(self._all), set()
+        for worker in workers:
+            worker.kill()
