@@ -20,7 +20,7 @@ from ..errors import NotFound
 from ..facets import FACETS, Query, Result
 from . import http, hydra
 from .i18n import language
-from .negotiation import FORMATS, RDF_FORMATS, negotiate
+from .negotiation import RDF_FORMATS, negotiate
 from .query import params, parse, toggled
 from .texts import TEXT
 
@@ -123,8 +123,7 @@ def page_context(query: Query, result: Result, lang: str) -> dict:
         "statistics": current_app.config["IRIS"].statistics(
             _with_lang(params(query, page=1), lang)
         ),
-        "alternates": [(f, url) for f, url in alternates(query)],
-        "formats": {f.name: f for f in FORMATS},
+        "alternates": alternates(query),
     }
 
 
