@@ -15,6 +15,8 @@ in one facet, AND across facets and with the text search. The count next to a va
 the number of fiches of the current results *for the other facets* that have it
 ("disjunctive" counts): in a facet without a selection, it is the number of results that
 clicking the value would give; in a facet with a selection, the number of fiches it adds.
+(YesWiki's own counts ignore the filters; its issue #974 asks for counts of the fiches
+that remain, which is what this gives.)
 """
 
 from __future__ import annotations
