@@ -120,18 +120,6 @@ class MethodNotAllowed(MemoiresError):
         )
 
 
-class NotAcceptable(MemoiresError):
-    status = 406
-    code = "format-non-disponible"
-
-    def __init__(self, asked: str, offered: list[str]):
-        super().__init__(
-            f"Aucun des formats demandés ({asked}) n'est disponible pour cette requête. "
-            f"Formats proposés : {', '.join(offered)}.",
-            detail={"available": offered},
-        )
-
-
 class QueryTimeout(MemoiresError):
     status = 503
     code = "delai-depasse"
@@ -254,27 +242,25 @@ def _operation(params: dict[str, list[str]]) -> Operation | None:
 
 def result_format(accept: list[tuple[str, float]], explicit: tuple[str, ...] = ()) -> ResultFormat:
     """The format of SELECT/ASK results: the first known `format`/`output` value, else the
-    best of Accept (q-values); JSON for a wildcard or no preference.
+    best of Accept (q-values), else JSON.
 
-    `accept` is the parsed Accept header as (media type, q) pairs. Raises NotAcceptable.
+    `accept` is the parsed Accept header as (media type, q) pairs. A client whose Accept
+    names no results format (one Accept for every query form: rdflib's SPARQLStore sends
+    Turtle's for SELECT too) gets JSON rather than 406 (RFC 9110 §12.5.1 allows either).
     """
     for value in explicit:
         value = value.strip().lower()
         found = RESULTS_BY_NAME.get(value) or RESULTS_BY_MEDIA_TYPE.get(value)
         if found is not None:
             return found
-    best, best_q = None, 0.0
+    best, best_q = RESULTS_BY_NAME["json"], 0.0
     for media_type, q in accept:
         found = RESULTS_BY_MEDIA_TYPE.get(media_type.lower())
         if found is not None and q > best_q:
             best, best_q = found, q
-    if best is not None:
-        return best
-    if not accept or any(m in ("*/*", "application/*") and q > 0 for m, q in accept):
-        return RESULTS_BY_NAME["json"]
-    if any(m == "text/*" and q > 0 for m, q in accept):
+    if best_q == 0 and any(m == "text/*" and q > 0 for m, q in accept):
         return RESULTS_BY_NAME["csv"]
-    raise NotAcceptable(", ".join(m for m, _ in accept), [f.media_type for f in RESULT_FORMATS])
+    return best
 
 
 def _content_type(header: str | None) -> tuple[str | None, str | None]:

@@ -113,11 +113,12 @@ def describe(
         add(service, SD.feature, _n(SD.BasicFederatedQuery))
     add(service, SD.defaultEntailmentRegime, ox.NamedNode("http://www.w3.org/ns/entailment/Simple"))
 
-    data = ox.BlankNode()
+    # Blank nodes with fixed labels: the same counts give the same bytes (a strong ETag).
+    data = ox.BlankNode("dataset")
     add(service, SD.defaultDataset, data)
     add(data, RDF.type, _n(SD.Dataset))
     add(data, RDFS.seeAlso, ox.NamedNode(dataset))
-    default = ox.BlankNode()
+    default = ox.BlankNode("default-graph")
     add(data, SD.defaultGraph, default)
     add(default, RDF.type, _n(SD.Graph))
     add(
@@ -130,8 +131,8 @@ def describe(
     )
     if stats.triples is not None:
         add(default, VOID.triples, _integer(stats.triples))
-    for name, count in stats.graphs:
-        named, graph = ox.BlankNode(), ox.BlankNode()
+    for n, (name, count) in enumerate(stats.graphs):
+        named, graph = ox.BlankNode(f"named-{n}"), ox.BlankNode(f"graph-{n}")
         add(data, SD.namedGraph, named)
         add(named, RDF.type, _n(SD.NamedGraph))
         add(named, SD.name, ox.NamedNode(name))

@@ -34,7 +34,7 @@ from ..sparql import (
 )
 from ..sparql_engine import Engine, Limits
 from . import errors
-from .negotiation import BY_MEDIA_TYPE, BY_NAME, RDF_FORMATS, negotiate
+from .negotiation import BY_MEDIA_TYPE, BY_NAME, RDF_FORMATS, NotAcceptable, negotiate
 
 bp = Blueprint("sparql", __name__)
 METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]
@@ -134,7 +134,10 @@ def _graph_format(explicit: tuple[str, ...]) -> str:
         fmt = BY_NAME.get(name) or BY_MEDIA_TYPE.get(name)
         if fmt is not None and fmt in RDF_FORMATS:
             return fmt.name
-    return negotiate(accept(), offered=RDF_FORMATS).name
+    try:
+        return negotiate(accept(), offered=RDF_FORMATS).name
+    except NotAcceptable:  # as for results: the default rather than 406 (RFC 9110 §12.5.1)
+        return "turtle"
 
 
 def _validators(response: Response, tag: str) -> Response:
