@@ -146,7 +146,6 @@ class Engine:
             "base": base,
             "format": fmt,
             "max_bytes": self.limits.max_bytes,
-            "prefixes": PREFIXES,
         }
         if operation.has_dataset:  # Protocol §2.1.4: the protocol's dataset wins over FROM
             job["default"], job["named"] = operation.default_graphs, operation.named_graphs
@@ -161,7 +160,7 @@ class Engine:
             return header, body
         error = header["error"]
         if error == "syntax":
-            raise MalformedQuery(f"Requête SPARQL invalide : {header['message']}")
+            raise MalformedQuery(f"Requête SPARQL invalide : {_short(header['message'])}")
         if error == "too-large":
             raise ResultTooLarge(self.limits.max_bytes)
         failure = MemoiresError(f"L'évaluation de la requête a échoué : {header['message']}")
@@ -214,6 +213,11 @@ class Engine:
         self.snapshots.close()
 
 
+def _short(message: str, limit: int = 300) -> str:
+    """Oxigraph's syntax errors list every token it expected: keep the start of the list."""
+    return message if len(message) <= limit else message[:limit].rstrip() + " …"
+
+
 class Snapshots:
     """A read-only copy of the store per version, in a folder of this process's own."""
 
@@ -230,6 +234,8 @@ class Snapshots:
 
     def current(self) -> tuple[str, Path]:
         """(version, folder) of a snapshot of the store as it is now."""
+        if not hasattr(self.store, "ox"):
+            raise Unavailable()
         version = self.store.version
         current = self._current
         if current is not None and current[0] == version:
@@ -250,6 +256,17 @@ class Snapshots:
 
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class Unavailable(MemoiresError):
+    status = 501
+    code = "sparql-indisponible"
+
+    def __init__(self):
+        super().__init__(
+            "Ce point d'accès SPARQL ne fonctionne qu'avec le store embarqué : avec un store "
+            "distant (réglage STORE), interrogez directement son propre point d'accès."
+        )
 
 
 def _remove_orphans(parent: Path) -> None:
@@ -289,7 +306,7 @@ class Worker:
     def __init__(self, memory_mb: int):
         memory = memory_mb * 1024 * 1024 if memory_mb > 0 else 0
         self.process = subprocess.Popen(
-            [sys.executable, "-P", "-c", _BOOT, str(WORKER), str(memory)],
+            [sys.executable, "-P", "-c", _BOOT, str(WORKER), str(memory), json.dumps(PREFIXES)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             bufsize=0,

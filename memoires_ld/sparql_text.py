@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urljoin
 
 _TOKEN = re.compile(
@@ -63,14 +64,24 @@ class Refused(ValueError):
         self.target = target
 
 
-def tokens(text: str) -> list[Token]:
-    """The tokens of a SPARQL text, without spaces and comments."""
-    out = []
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup
-        if kind not in ("space", "comment"):
-            out.append(Token(kind, match.group(), match.start()))
-    return out
+def tokens(text: str) -> tuple[Token, ...]:
+    """The tokens of a SPARQL text, without spaces and comments (remembered for short texts:
+    a repeated query is scanned once)."""
+    return _tokens(text) if len(text) <= _REMEMBERED else _scan(text)
+
+
+_REMEMBERED = 20_000  # characters: at most 512 texts of 20 kB are kept
+
+
+def _scan(text: str) -> tuple[Token, ...]:
+    return tuple(
+        Token(match.lastgroup, match.group(), match.start())
+        for match in _TOKEN.finditer(text)
+        if match.lastgroup not in ("space", "comment")
+    )
+
+
+_tokens = lru_cache(maxsize=512)(_scan)
 
 
 def query_form(text: str) -> str | None:
@@ -112,12 +123,16 @@ def check(text: str, base: str, allowlist: frozenset[str] = frozenset()) -> list
     return services
 
 
-def _kind(toks: list[Token], i: int) -> str | None:
+def _kind(toks: tuple[Token, ...], i: int) -> str | None:
     return toks[i].kind if i < len(toks) else None
 
 
 def _service_target(
-    toks: list[Token], i: int, base: str, prefixes: dict[str, str], allowlist: frozenset[str]
+    toks: tuple[Token, ...],
+    i: int,
+    base: str,
+    prefixes: dict[str, str],
+    allowlist: frozenset[str],
 ) -> str:
     if i < len(toks) and toks[i].keyword == "silent":
         i += 1

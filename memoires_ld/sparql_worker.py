@@ -26,6 +26,8 @@ RESULTS = {
     "csv": ox.QueryResultsFormat.CSV,
     "tsv": ox.QueryResultsFormat.TSV,
 }
+#: Below the web server's priority: pages first, queries with what is left of the CPU.
+NICE = 10
 GRAPHS = {
     "turtle": ox.RdfFormat.TURTLE,
     "jsonld": ox.RdfFormat.JSON_LD,
@@ -59,7 +61,9 @@ class CappedBuffer:
 
 
 class Worker:
-    def __init__(self):
+    def __init__(self, prefixes: dict[str, str]):
+        #: prefixes of Turtle, RDF/XML and JSON-LD answers (given once, at start)
+        self.prefixes = prefixes
         self.path: str | None = None
         self.store: ox.Store | None = None
 
@@ -84,7 +88,7 @@ class Worker:
             return {"status": "error", "error": "syntax", "message": str(error)}, b""
         out = CappedBuffer(job["max_bytes"])
         try:
-            kind, name = self.serialize(results, job["format"], job.get("prefixes") or {}, out)
+            kind, name = self.serialize(results, job["format"], self.prefixes, out)
         except TooLarge:
             return {"status": "error", "error": "too-large", "message": ""}, b""
         except OSError as error:  # a Python exception raised inside a pyoxigraph write
@@ -117,10 +121,11 @@ def _graph(name: str):
 
 def main() -> None:
     memory = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    prefixes = json.loads(sys.argv[2]) if len(sys.argv) > 2 else {}
     if memory:
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    os.nice(10)
-    worker = Worker()
+    os.nice(NICE)
+    worker = Worker(prefixes)
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     for line in stdin:
         try:

@@ -268,6 +268,31 @@ def test_protocol_errors(client, request_kwargs, status, words):
         assert response.headers["Allow"] == "GET, HEAD, POST, OPTIONS"
 
 
+def test_a_browser_gets_data_when_it_names_a_format(client):
+    response = get(client, YEARS, BROWSER, format="csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+
+
+def test_syntax_errors_are_short(client):
+    message = json.loads(get(client, "SELECT ?x WHERE {", "application/json").data)["message"]
+    assert message.startswith("Requête SPARQL invalide : error at 1:") and len(message) < 400
+
+
+def test_cors_preflight_for_a_direct_post(client):
+    response = client.options(
+        "/sparql",
+        headers={
+            "Origin": "https://elsewhere.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "Content-Type",
+        },
+    )
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in response.headers["Access-Control-Allow-Methods"]
+    assert "Content-Type" in response.headers["Access-Control-Allow-Headers"]
+
+
 def test_errors_carry_cors_and_no_cache(client):
     response = get(client, "ASK {", "application/json")
     assert response.headers["Access-Control-Allow-Origin"] == "*"

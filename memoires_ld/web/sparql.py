@@ -102,8 +102,8 @@ def endpoint():
             raise UpdateDisabled()
         engine().update(operation, endpoint_iri())
         return Response(status=204)
-    if request.method != "POST" and wants_html():
-        return editor(operation.text)
+    if request.method != "POST" and not operation.formats and wants_html():
+        return editor(operation.text)  # a link followed in a browser (?format= for data)
     return answer(operation)
 
 
