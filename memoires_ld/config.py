@@ -38,6 +38,27 @@ SETTINGS = [
     Setting("SESSION_HOURS", 12, "How long a login lasts, in hours."),
     Setting("LOGIN_ATTEMPTS", 5, "Failed logins allowed per account and per client in the window."),
     Setting("LOGIN_WINDOW", 900, "The window of LOGIN_ATTEMPTS, in seconds."),
+    Setting(
+        "STORE",
+        "",
+        "Empty: the embedded store in INSTANCE_DIR. Else a SPARQL 1.1 server: "
+        "sparql+http://host:port/sparql (virtuoso+http://… adds Virtuoso's adapter).",
+    ),
+    Setting("STORE_UPDATE_URL", "", "SPARQL Update URL of STORE when not the query URL."),
+    Setting("STORE_GSP_URL", "", "Graph Store Protocol URL of STORE, if it has one."),
+    Setting("STORE_USER", "", "Account on the STORE server (Basic or Digest auth)."),
+    Setting(
+        "STORE_PASSWORD",
+        "",
+        "Password of STORE_USER: a secret, set it in INSTANCE_DIR/config.py or the environment.",
+    ),
+    Setting("VIRTUOSO_ISQL", "", "Virtuoso's SQL port (host:port), for its bulk loader."),
+    Setting(
+        "VIRTUOSO_DBA_PASSWORD", "", "Virtuoso's dba password (a secret), for its bulk loader."
+    ),
+    Setting(
+        "VIRTUOSO_LOAD_DIR", "", "A folder Virtuoso reads (in its DirsAllowed), for bulk loads."
+    ),
     Setting("SPARQL_TIMEOUT", 10.0, "Seconds a SPARQL query may run; past them: 503."),
     Setting(
         "SPARQL_MAX_RESULT_BYTES",

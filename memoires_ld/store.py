@@ -140,6 +140,10 @@ class Store:
         description) and the IRIs that are objects of the `follow` predicates."""
         return _walk(subjects, lambda node: self.match(node, None, None, graph), follow)
 
+    def written(self, term: Term) -> str:
+        """A term as written in a request to this store (N-Triples)."""
+        return str(term)
+
     def stored_graph(self, graph: Graph) -> Graph:
         """The graph a quad of `graph` is kept in (see `default_graph`)."""
         return self.default_graph if isinstance(graph, ox.DefaultGraph) else graph

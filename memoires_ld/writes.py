@@ -375,10 +375,15 @@ COUNT_WRITE = (
 
 def insert(store: Store, quads: list[ox.Quad]) -> list[str]:
     """The operation that adds `quads`: INSERT DATA, or INSERT … WHERE {} when they hold
-    blank nodes (fresh nodes either way; some servers, Virtuoso, refuse them in INSERT DATA)."""
+    blank nodes the store does not skolemise (fresh nodes either way; some servers refuse
+    blank nodes in INSERT DATA)."""
     if not quads:
         return []
-    blank = any(isinstance(t, ox.BlankNode) for q in quads for t in (q.subject, q.object))
+    blank = any(
+        isinstance(t, ox.BlankNode) and store.written(t).startswith("_:")
+        for q in quads
+        for t in (q.subject, q.object)
+    )
     body = _data(quads, store)
     return [f"INSERT {{ {body} }} WHERE {{}}" if blank else f"INSERT DATA {{ {body} }}"]
 
@@ -388,7 +393,8 @@ def _data(quads: Iterable[ox.Quad], store: Store) -> str:
     by_graph: dict[ox.NamedNode | ox.DefaultGraph, list[str]] = {}
     for q in quads:
         graph = store.stored_graph(q.graph_name)
-        by_graph.setdefault(graph, []).append(f"{q.subject} {q.predicate} {q.object} .")
+        line = f"{store.written(q.subject)} {q.predicate} {store.written(q.object)} ."
+        by_graph.setdefault(graph, []).append(line)
     return "\n".join(
         "\n".join(lines)
         if isinstance(g, ox.DefaultGraph)
