@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
 
-from . import __version__, sparql_text
+from . import __version__, sparql_text, sparql_worker
 from .errors import MemoiresError, ReadOnly
 from .namespaces import PREFIXES
 from .sparql import (
@@ -51,7 +51,7 @@ from .sparql import (
     TooCostly,
 )
 from .sparql_limits import RateLimiter, ResultCache
-from .store import Store
+from .store import EmbeddedStore, Store
 
 WORKER = Path(__file__).with_name("sparql_worker.py")
 #: The longest a request waits for a free worker before it is told the server is busy.
@@ -155,7 +155,10 @@ class Engine:
 
     def run(self, job: dict, timeout: float) -> tuple[dict, bytes]:
         """Run a job in a worker; raise the error its outcome calls for."""
-        header, body = self.pool.run(job, timeout)
+        if isinstance(self.store, EmbeddedStore):
+            header, body = self.pool.run(job, timeout)
+        else:
+            header, body = self._remote(job, timeout)
         if header["status"] == "ok":
             return header, body
         error = header["error"]
@@ -166,6 +169,31 @@ class Engine:
         failure = MemoiresError(f"L'évaluation de la requête a échoué : {header['message']}")
         failure.code = "echec-evaluation"
         raise failure
+
+    def _remote(self, job: dict, timeout: float) -> tuple[dict, bytes]:
+        """A SPARQL server (setting STORE) evaluates the query itself (#7); its answer is
+        written here in the format asked for, under the same size cap."""
+        from .store_sparql import DEFAULT_GRAPH
+
+        dataset = {}
+        if job.get("default") is not None:
+            dataset["default_graphs"] = [g or DEFAULT_GRAPH.value for g in job["default"]]
+            dataset["named_graphs"] = list(job["named"])
+        try:
+            results = self.store.query(
+                f"BASE <{job['base']}>\n{job['query']}", timeout=timeout, **dataset
+            )
+        except SyntaxError as error:
+            return {"status": "error", "error": "syntax", "message": str(error)}, b""
+        except TimeoutError:
+            raise QueryTimeout(timeout) from None
+        out = sparql_worker.CappedBuffer(job["max_bytes"])
+        try:
+            kind, name = sparql_worker.Worker.serialize(results, job["format"], PREFIXES, out)
+        except sparql_worker.TooLarge:
+            return {"status": "error", "error": "too-large", "message": ""}, b""
+        body = out.getvalue()
+        return {"status": "ok", "kind": kind, "format": name, "length": len(body)}, body
 
     # -- updates (off unless SPARQL_UPDATE; see update()) --------------------------------
     def update(self, operation: Operation, base: str) -> None:
@@ -197,6 +225,15 @@ class Engine:
 
         if not self.store.writable:
             raise ReadOnly("Le store est ouvert en lecture seule : aucune écriture possible.")
+        if not isinstance(self.store, EmbeddedStore):  # a SPARQL server (#7)
+            from .writes import COUNT_WRITE
+
+            text = f"BASE <{base}>\n{update}" if base else update
+            try:
+                self.store.update(f"{text} ;\n{COUNT_WRITE}")
+            except MemoiresError as error:
+                raise MalformedQuery(f"Mise à jour SPARQL refusée : {error.message}") from None
+            return
         with self._update_lock:
             written = write_count(self.store.ox)
             try:
@@ -234,8 +271,8 @@ class Snapshots:
 
     def current(self) -> tuple[str, Path]:
         """(version, folder) of a snapshot of the store as it is now."""
-        if not hasattr(self.store, "ox"):
-            raise Unavailable()
+        if not isinstance(self.store, EmbeddedStore):
+            return self.store.version, None  # a SPARQL server answers itself (Engine.run)
         version = self.store.version
         current = self._current
         if current is not None and current[0] == version:
@@ -256,17 +293,6 @@ class Snapshots:
 
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
-
-
-class Unavailable(MemoiresError):
-    status = 501
-    code = "sparql-indisponible"
-
-    def __init__(self):
-        super().__init__(
-            "Ce point d'accès SPARQL ne fonctionne qu'avec le store embarqué : avec un store "
-            "distant (réglage STORE), interrogez directement son propre point d'accès."
-        )
 
 
 def _remove_orphans(parent: Path) -> None:

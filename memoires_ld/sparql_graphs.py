@@ -45,11 +45,11 @@ def _graph(name: str):
 
 
 def exists(store: Store, name: str) -> bool:
-    return name == DEFAULT or store.ox.contains_named_graph(ox.NamedNode(name))
+    return name == DEFAULT or store.has_graph(name)
 
 
 def triples(store: Store, name: str) -> list[ox.Triple]:
-    return [q.triple for q in store.ox.quads_for_pattern(None, None, None, _graph(name))]
+    return [q.triple for q in store.match(None, None, None, _graph(name))]
 
 
 def parse(body: bytes, media_type: str | None, base: str) -> list[ox.Triple]:

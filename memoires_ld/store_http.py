@@ -51,22 +51,27 @@ class Client:
     _challenge: dict | None = field(default=None, repr=False)
     _count: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _open: set = field(default_factory=set, repr=False)
 
-    def post(self, url: str, body: bytes, headers: dict[str, str]) -> Response:
-        return self.request("POST", url, body, headers)
+    def post(self, url: str, body: bytes, headers: dict, timeout: float | None = None) -> Response:
+        return self.request("POST", url, body, headers, timeout)
 
-    def request(self, method: str, url: str, body: bytes | None, headers: dict) -> Response:
+    def request(
+        self, method: str, url: str, body: bytes | None, headers: dict, timeout: float | None = None
+    ) -> Response:
+        """Send a request; TimeoutError past `timeout` seconds (the client's by default)."""
         parts = urlsplit(url)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         headers = dict(headers)
         authorization = self._authorization(method, target)
         if authorization:
             headers["Authorization"] = authorization
-        response = self._send(parts, method, target, body, headers)
+        timeout = timeout or self.timeout
+        response = self._send(parts, method, target, body, headers, timeout)
         if response.status == 401 and self.user is not None:
             self._answer(response.headers.get("www-authenticate", ""))
             headers["Authorization"] = self._authorization(method, target) or ""
-            response = self._send(parts, method, target, body, headers)
+            response = self._send(parts, method, target, body, headers, timeout)
         if response.status in (401, 403):
             raise StoreUnavailable(
                 f"Le serveur SPARQL refuse l'accès ({response.status}) : vérifiez STORE_USER et "
@@ -75,13 +80,19 @@ class Client:
         return response
 
     # -- connections -------------------------------------------------------------------
-    def _send(self, parts, method, target, body, headers) -> Response:
+    def _send(self, parts, method, target, body, headers, timeout: float) -> Response:
         for attempt in (1, 2):
             connection = self._connection(parts)
+            connection.timeout = timeout
+            if connection.sock is not None:
+                connection.sock.settimeout(timeout)
             try:
                 connection.request(method, target, body=body, headers=headers)
                 raw = connection.getresponse()
                 data = raw.read()
+            except TimeoutError:
+                self._drop(parts)  # the answer may still come: never read it as the next one
+                raise
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
                 self._drop(parts)
                 if attempt == 2:
@@ -109,6 +120,8 @@ class Client:
                 else http.client.HTTPConnection
             )
             pool[key] = kind(parts.hostname, parts.port, timeout=self.timeout)
+            with self._lock:
+                self._open.add(pool[key])
         return pool[key]
 
     def _drop(self, parts) -> None:
@@ -116,9 +129,14 @@ class Client:
         connection = pool.pop((parts.scheme, parts.netloc), None)
         if connection is not None:
             connection.close()
+            with self._lock:
+                self._open.discard(connection)
 
     def close(self) -> None:
-        for connection in self._local.__dict__.pop("pool", {}).values():
+        """Close the connections of every thread (they reconnect if used again)."""
+        with self._lock:
+            connections, self._open = list(self._open), set()
+        for connection in connections:
             connection.close()
 
     # -- authentication ----------------------------------------------------------------

@@ -35,6 +35,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from urllib.parse import urlencode
@@ -96,15 +97,28 @@ class SparqlStore(Store):
         self._version: tuple[float, str] | None = None
         self._id: str | None = None
         self._lock = threading.Lock()
+        weakref.finalize(self, self.http.close)  # the kept-alive connections go with the store
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.query_url}>"
 
     # -- the protocols -----------------------------------------------------------------
-    def query(self, sparql: str):
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graphs: Iterable[str] = (),
+        named_graphs: Iterable[str] = (),
+        timeout: float | None = None,
+    ):
+        """Run a query; the protocol's dataset (default-graph-uri, named-graph-uri) if given,
+        TimeoutError past `timeout` seconds."""
         form = _form(sparql)
         accept = N_TRIPLES if form in ("CONSTRUCT", "DESCRIBE") else RESULTS_XML
-        response = self._post(self.query_url, {"query": sparql}, accept)
+        params = [("query", sparql)]
+        params += [("default-graph-uri", g) for g in default_graphs]
+        params += [("named-graph-uri", g) for g in named_graphs]
+        response = self._post(self.query_url, params, accept, timeout)
         if form in ("CONSTRUCT", "DESCRIBE"):
             body = self._genid_nt.sub(rb"_:\1", response.body)
             return _triples(body, response.content_type)
@@ -113,17 +127,17 @@ class SparqlStore(Store):
         return ox.parse_query_results(body, format=ox.QueryResultsFormat.XML)
 
     def update(self, sparql: str) -> None:
-        self._post(self.update_url, {"update": sparql}, "*/*")
+        self._post(self.update_url, [("update", sparql)], "*/*")
         self._version = None
 
-    def _post(self, url: str, form: dict, accept: str):
+    def _post(self, url: str, form: list, accept: str, timeout: float | None = None):
         body = urlencode(form).encode()
         headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": accept}
-        response = self.http.post(url, body, headers)
+        response = self.http.post(url, body, headers, timeout)
         self.check(response)
         if response.status >= 300:
             message = response.body[:2000].decode("utf-8", "replace")
-            if response.status == 400 and "query" in form:
+            if response.status == 400 and form[0][0] == "query":
                 raise SyntaxError(message)
             raise StoreError(f"Le serveur SPARQL a répondu {response.status} : {message}")
         return response
@@ -257,6 +271,11 @@ class SparqlStore(Store):
     def close(self) -> None:
         self.http.close()
 
+    def __len__(self) -> int:
+        """Number of quads the server holds (its own graphs included)."""
+        row = next(iter(self.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")))
+        return int(row["n"].value)
+
 
 def _graph(term) -> ox.NamedNode | ox.DefaultGraph:
     return ox.DefaultGraph() if term == DEFAULT_GRAPH else term
@@ -320,7 +339,7 @@ def from_settings(settings: dict, base: str) -> SparqlStore:
 
 def open_remote(settings: dict, instance_dir: Path, data_dir: Path, base: str) -> SparqlStore:
     """The SPARQL store, with data/ loaded (a new store) or its changes applied."""
-    from .history import META, META_GRAPH, STORE_ID
+    from .history import META, META_GRAPH, STORE_ID, WRITES
 
     store = from_settings(settings, base)
     instance_dir.mkdir(parents=True, exist_ok=True)
@@ -340,6 +359,9 @@ def open_remote(settings: dict, instance_dir: Path, data_dir: Path, base: str) -
 
             store.clear()
             load_data(store, data_dir)
+            # The write counter starts at 0, present: Virtuoso 7.2 inserts nothing from
+            # writes.COUNT_WRITE when its OPTIONAL finds no counter (a BIND on an unbound).
+            store.update(f"INSERT DATA {{ GRAPH {META_GRAPH} {{ {META} {WRITES} 0 }} }}")
         elif row["stamp"] is None or row["stamp"].value != stamp:
             from .writes import sync_store
 
