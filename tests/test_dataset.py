@@ -17,6 +17,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 from rdflib.namespace import DCAT, DCTERMS, RDF, VOID
+from virtuoso_server import fresh
 
 from memoires_ld import datadir, dumps, licences
 from memoires_ld.iris import DEFAULT_BASE, Iris, concept
@@ -69,9 +70,10 @@ def data_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def app(data_dir: Path, tmp_path_factory):
+def app(data_dir: Path, tmp_path_factory, backend):
     instance = tmp_path_factory.mktemp("instance")
-    return create_app({"DATA_DIR": str(data_dir), "INSTANCE_DIR": str(instance), "TESTING": True})
+    config = {"DATA_DIR": str(data_dir), "INSTANCE_DIR": str(instance), "TESTING": True}
+    return create_app(config | fresh(backend))
 
 
 @pytest.fixture

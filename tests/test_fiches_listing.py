@@ -25,8 +25,8 @@ SEED_NATURES = {
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    return make_app(tmp_path_factory.mktemp("listing"))
+def app(tmp_path_factory, backend):
+    return make_app(tmp_path_factory.mktemp("listing"), store=backend)
 
 
 @pytest.fixture

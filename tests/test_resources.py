@@ -74,8 +74,8 @@ RESOURCES = {
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    return make_app(tmp_path_factory.mktemp("resources")).test_client()
+def client(tmp_path_factory, backend):
+    return make_app(tmp_path_factory.mktemp("resources"), store=backend).test_client()
 
 
 @pytest.fixture(scope="module")

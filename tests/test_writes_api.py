@@ -9,6 +9,7 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph
 from rdflib.namespace import DCTERMS, RDF, SH
+from virtuoso_server import fresh
 from writes_fixtures import TAGS, renamed, retitled, seed_fiche, small_data
 
 from memoires_ld import history
@@ -21,7 +22,7 @@ PASSWORD = "un mot de passe sûr"
 
 
 @pytest.fixture
-def app(tmp_path):
+def app(tmp_path, backend):
     small_data(tmp_path / "data")
     app = create_app(
         {
@@ -30,6 +31,7 @@ def app(tmp_path):
             "TESTING": True,
             "MAX_CONTENT_LENGTH": 200_000,
         }
+        | fresh(backend)
     )
     accounts = Accounts(tmp_path / "instance")
     accounts.add("robot", PASSWORD, "editor")

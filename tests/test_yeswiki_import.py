@@ -15,13 +15,14 @@ import pytest
 from click.testing import CliRunner
 from rdflib import URIRef
 from rdflib.namespace import DCTERMS, PROV
+from virtuoso_server import fresh
 from yeswiki_fake import HTML_PAGE, example, legacy_part, running
 
-from memoires_ld import datadir, history
+from memoires_ld import config, datadir, history
 from memoires_ld.cli import main
 from memoires_ld.exporters.records import read_records
 from memoires_ld.iris import DEFAULT_BASE, Iris, concept
-from memoires_ld.store import open_store
+from memoires_ld.store import open_configured
 
 ROOT = Path(__file__).resolve().parents[1]
 DIAGNOSTIC = "DiagnosticEnMarchantAvecUmapCartographie"
@@ -225,13 +226,15 @@ def test_a_reimport_maps_only_what_changed_and_retires_what_disappeared(wiki, im
     assert datadir.version(imported) == version
 
 
-def test_an_instance_serving_a_retired_fiche_keeps_its_tombstone(wiki, imported, tmp_path):
-    instance = tmp_path / "instance"
-    open_store(instance, imported, DEFAULT_BASE)
+def test_an_instance_serving_a_retired_fiche_keeps_its_tombstone(wiki, imported, tmp_path, backend):
+    settings = config.load(
+        {"INSTANCE_DIR": str(tmp_path / "instance"), "DATA_DIR": str(imported)} | fresh(backend)
+    )
+    open_configured(settings)
     entries = example("api-forms-5-entries")
     del entries[ACCOMPAGNEMENT]
     assert import_from(wiki.modern(entries=entries), imported).exit_code == 0
-    store = open_store(instance, imported, DEFAULT_BASE)
+    store = open_configured(settings)
     tombstone = history.get_tombstone(store, ACCOMPAGNEMENT)
     assert tombstone is not None and tombstone.title.startswith("Accompagnement d'un réseau")
     assert history.get_tombstone(store, DIAGNOSTIC) is None

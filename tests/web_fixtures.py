@@ -15,6 +15,7 @@ from pyld import jsonld as pyld
 from rdflib import BNode, Graph, URIRef
 from rdflib.compare import graph_diff, to_isomorphic
 from rdflib.namespace import DCTERMS
+from virtuoso_server import fresh
 
 from memoires_ld import datadir
 from memoires_ld.iris import DEFAULT_BASE, Iris
@@ -35,13 +36,15 @@ BROWSER = {
 RDFLIB_FORMAT = {"ttl": "turtle", "nt": "nt", "rdf": "xml"}
 
 
-def make_app(tmp: Path, data: Path | None = None):
-    """The real app on a copy of the data folder (seed fiches by default)."""
+def make_app(tmp: Path, data: Path | None = None, store: dict | None = None):
+    """The real app on a copy of the data folder (seed fiches by default), on the embedded
+    store or on the backend `store` names (conftest.backend), emptied first."""
     if data is None:
         data = tmp / "data"
         shutil.copytree(SEED / datadir.RDF_DIR, data / datadir.RDF_DIR)
     app = create_app(
         {"INSTANCE_DIR": str(tmp / "instance"), "DATA_DIR": str(data), "BASE_URL": BASE}
+        | fresh(store or {})
     )
     app.config["TESTING"] = True
     return app
