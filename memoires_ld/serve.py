@@ -13,6 +13,7 @@ files, and never load the same data twice.
 
 from __future__ import annotations
 
+import multiprocessing
 from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
@@ -65,8 +66,15 @@ class Server(BaseApplication):
 
 
 def serve(settings: dict) -> None:
-    """Prepare the data, then serve until stopped (SIGINT/SIGTERM stop gracefully)."""
-    version = prepare(settings)
+    """Prepare the data, then serve until stopped (SIGINT/SIGTERM stop gracefully).
+
+    The preparation runs in a separate (spawned) process: RocksDB's background threads do
+    not survive a fork, so a database opened in the master would leave the forked worker
+    with a thread pool that never runs its flushes (the first checkpoint after a write
+    then waits forever).
+    """
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        version = pool.apply(prepare, (settings,))
     print(
         f"memoires-ld : données {version}, {settings['BASE_URL']} "
         f"sur http://{settings['HOST']}:{settings['PORT']}/",
