@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__, config, validation
+from . import __version__, config, datadir, validation
 from .errors import InvalidFiche, MemoiresError
 
 FORMATS = ("text", "turtle", "json-ld", "json")
@@ -47,8 +47,14 @@ class Command(click.Group):
     help="Data folder (default: ./data, or MEMOIRES_LD_DATA_DIR).",
 )
 @click.option("--base-url", help="Public base URL of the instance (MEMOIRES_LD_BASE_URL).")
+@click.option(
+    "--store",
+    metavar="URL",
+    help="SPARQL server to use instead of the embedded store: sparql+http://host:port/sparql "
+    "(MEMOIRES_LD_STORE; credentials: MEMOIRES_LD_STORE_USER, MEMOIRES_LD_STORE_PASSWORD).",
+)
 @click.pass_context
-def main(ctx: click.Context, data_dir: Path | None, base_url: str | None):
+def main(ctx: click.Context, data_dir: Path | None, base_url: str | None, store: str | None):
     """Publish Osons' mémoires d'action as linked open data.
 
     \b
@@ -56,7 +62,7 @@ def main(ctx: click.Context, data_dir: Path | None, base_url: str | None):
         memoires-ld import listing ../shared/seeds/000_e007d1e8de5994bf.txt
         memoires-ld validate
     """
-    ctx.obj = config.load({"DATA_DIR": data_dir, "BASE_URL": base_url})
+    ctx.obj = config.load({"DATA_DIR": data_dir, "BASE_URL": base_url, "STORE": store})
 
 
 @main.group("import")
@@ -115,8 +121,14 @@ def import_listing(ctx: click.Context, source: Path, wiki: str | None):
     show_default=True,
     help="Language of the text report.",
 )
+@click.option(
+    "--whole",
+    is_flag=True,
+    help="One pyshacl run over the union of the files (slow: 136 s and 6 GB at 100k "
+    "fiches) instead of fiche by fiche.",
+)
 @click.pass_context
-def validate(ctx: click.Context, paths: tuple[Path, ...], fmt: str, lang: str):
+def validate(ctx: click.Context, paths: tuple[Path, ...], fmt: str, lang: str, whole: bool):
     """Validate fiches (Turtle files or folders) against the SHACL shapes.
 
     Without PATH, validates the data folder. Exit 0 if they conform (warnings allowed),
@@ -125,10 +137,15 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], fmt: str, lang: str):
     \b
     Example:
         memoires-ld validate data/rdf/fiches/AtelierCohesionDEquipe.ttl --format json
+        memoires-ld validate --whole
     """
     settings = _settings(ctx)
     files = validation.files_to_validate(paths or (Path(settings["DATA_DIR"]),))
-    report = validation.validate_files(files, base=settings["BASE_URL"])
+    if whole:
+        graphs = (datadir.read_turtle(f, settings["BASE_URL"]) for f in files)
+        report = validation.validate_whole(graphs)
+    else:
+        report = validation.validate_files(files, base=settings["BASE_URL"])
     if fmt == "text":
         click.echo(validation.report_text(report, lang=lang))
     elif fmt == "json":
@@ -136,6 +153,52 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], fmt: str, lang: str):
     else:
         click.echo(report.graph.serialize(format=fmt))
     ctx.exit(0 if report.conforms else 1)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--jobs", type=int, default=0, help="Validating processes (default: one per core).")
+@click.option(
+    "--no-cache", is_flag=True, help="Validate every file again (ignore the verdicts kept)."
+)
+@click.pass_context
+def load(ctx: click.Context, paths: tuple[Path, ...], jobs: int, no_cache: bool):
+    """Validate fiche files (TAG.ttl, or folders of them) and load them into the store.
+
+    Files are validated in parallel, verdicts kept by content hash in INSTANCE_DIR, so a
+    second load validates only what changed. New fiches are stored in batches, changed
+    ones as a revision each, unchanged ones not at all; a fiche that does not conform is
+    not stored. Exit 0 if every fiche was stored, 1 if some did not conform, 2 on an error.
+
+    \b
+    Example:
+        memoires-ld --store sparql+http://127.0.0.1:8890/sparql load fiches/
+    """
+    import time
+
+    from .bulkload import CACHE, Cache, load_files
+    from .store import open_configured
+
+    settings = _settings(ctx)
+    start = time.perf_counter()
+    files = validation.files_to_validate(paths)
+    store = open_configured(settings, writable=True)
+    cache = None if no_cache else Cache(Path(settings["INSTANCE_DIR"]) / CACHE)
+    try:
+        done = load_files(store, files, jobs=jobs, cache=cache)
+    finally:
+        if cache is not None:
+            cache.close()
+    seconds = time.perf_counter() - start
+    click.echo(
+        f"{len(files)} fichier(s) en {seconds:.1f} s ({len(files) / seconds:.0f}/s) : "
+        f"{len(done.added)} ajoutée(s), {len(done.replaced)} modifiée(s), "
+        f"{len(done.unchanged)} inchangée(s), {len(done.invalid)} non conforme(s) ; "
+        f"{done.validated} validée(s), les autres d'après le cache."
+    )
+    for verdict in done.invalid[:20]:
+        click.echo(f"  {verdict.path} : {verdict.summary[:300]}", err=True)
+    ctx.exit(1 if done.invalid else 0)
 
 
 @main.command()
