@@ -33,7 +33,6 @@ store_virtuoso.py); `sparql+http` uses the protocols only.
 from __future__ import annotations
 
 import re
-import threading
 import time
 import weakref
 from collections.abc import Iterable, Iterator
@@ -96,7 +95,6 @@ class SparqlStore(Store):
         self._genid_nt = re.compile(rb"<" + genid + rb"([A-Za-z0-9_]+)>")
         self._version: tuple[float, str] | None = None
         self._id: str | None = None
-        self._lock = threading.Lock()
         weakref.finalize(self, self.http.close)  # the kept-alive connections go with the store
 
     def __repr__(self) -> str:
