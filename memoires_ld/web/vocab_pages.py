@@ -67,8 +67,7 @@ def concept_page(doc: Document, store: Store, iris: Iris, lang: str) -> dict:
 
 def queries_label(store: Store, iri: str, lang: str) -> str:
     labels = {
-        q.object.language: q.object.value
-        for q in store.match(ox.NamedNode(iri), PREF_LABEL, None)
+        q.object.language: q.object.value for q in store.match(ox.NamedNode(iri), PREF_LABEL, None)
     }
     return labels.get(lang) or labels.get("fr") or iri
 
