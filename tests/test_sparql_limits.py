@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import pytest
 from sparql_server import json_results, make_app, serve
 
-from memoires_ld import sparql_engine
+from memoires_ld import sparql_pool
 from memoires_ld.sparql_limits import RateLimiter, ResultCache
 
 CROSS_JOIN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -77,7 +77,7 @@ def test_a_query_wanting_too_much_memory_fails_alone(tmp_path):
 
 
 def test_busy_workers_answer_503_with_retry_after(tmp_path, monkeypatch):
-    monkeypatch.setattr(sparql_engine, "QUEUE_WAIT", 0.3)
+    monkeypatch.setattr(sparql_pool, "QUEUE_WAIT", 0.3)
     app = make_app(tmp_path, SPARQL_WORKERS=1, SPARQL_TIMEOUT=3.0)
     outcome = {}
 
