@@ -83,6 +83,10 @@ def test_the_editor_is_set_up_for_our_data(client):
     config = json.loads(page.find(id="sparql-config").string)
     assert config["endpoint"] == "http://127.0.0.1:8000/sparql"
     assert config["prefixes"] == PREFIXES
+    for prefix, iri in PREFIXES.items():  # the first tab declares them all, and runs
+        assert f"PREFIX {prefix}: <{iri}>" in config["defaultQuery"]
+    response = client.post("/sparql", data={"query": config["defaultQuery"]})
+    assert len(json.loads(response.data)["results"]["bindings"]) == 20
     assert "https://w3id.org/memoires-ld/ns#participants" in config["properties"]
     assert "https://w3id.org/memoires-ld/ns#Fiche" in config["classes"]
     assert [e["slug"] for e in config["examples"]] == [e.slug for e in EXAMPLES]

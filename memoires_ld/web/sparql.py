@@ -51,6 +51,11 @@ _DATA_TYPES = {f.media_type for f in RDF_FORMATS} | {
     "text/tab-separated-values",
     "application/json",
 }
+#: What the editor's first tab holds: every prefix of our data, and a first question.
+DEFAULT_QUERY = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items()) + (
+    "\nSELECT ?fiche ?titre WHERE {\n  ?fiche a mld:Fiche ;\n         dct:title ?titre .\n}\n"
+    "ORDER BY ?titre\nLIMIT 20\n"
+)
 SD_PREFIXES = PREFIXES | {
     "sd": "http://www.w3.org/ns/sparql-service-description#",
     "formats": "http://www.w3.org/ns/formats/",
@@ -170,7 +175,7 @@ def editor(query: str | None = None, example: sparql_examples.Example | None = N
         "prefixes": PREFIXES,
         "query": query or (example.text if example else None),
         "tabName": example.title["fr"] if example else None,
-        "defaultQuery": sparql_examples.examples()[0].text,
+        "defaultQuery": DEFAULT_QUERY,
         "examples": [
             {"slug": e.slug, "title": e.title, "text": e.text} for e in sparql_examples.examples()
         ],

@@ -21,7 +21,7 @@
     populateFromUrl: false,
     autofocus: false,
     persistenceId: "memoires-ld-sparql",
-    yasqe: { value: config.defaultQuery },
+    yasqe: { value: config.defaultQuery, collapsePrefixesOnLoad: true },
   });
   // Tabs the browser kept from another address of the site talk to this endpoint.
   Object.values(yasgui._tabs || {}).forEach((tab) => tab.setEndpoint && tab.setEndpoint(endpoint));
