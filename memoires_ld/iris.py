@@ -129,6 +129,22 @@ class Iris:
         """The listing of the fiches; `query` (filters, sort, page) in its canonical order."""
         return self._iri("fiches" + _query_string(query))
 
+    def changes(self, query: Sequence[tuple[str, str]] = ()) -> URIRef:
+        """The change feed (ActivityStreams 2.0 OrderedCollection; `changes.atom` is its
+        Atom form), with `since`/`page` in its query string."""
+        return self._iri("changes" + _query_string(query))
+
+    def changes_atom(self, query: Sequence[tuple[str, str]] = ()) -> URIRef:
+        return self._iri("changes.atom" + _query_string(query))
+
+    def sources(self) -> URIRef:
+        """The named graph describing every harvested source (PROV: where, when, how)."""
+        return self._iri("sources")
+
+    def source(self, slug: str) -> URIRef:
+        """The named graph holding what was harvested from one peer (its fiches, as valid)."""
+        return self._iri("sources/" + quote(slug, safe=""))
+
     def statistics(self, query: Sequence[tuple[str, str]] = ()) -> URIRef:
         """The statistics page, of all fiches or of those `query` selects."""
         return self._iri("statistiques" + _query_string(query))
