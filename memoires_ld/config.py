@@ -77,8 +77,17 @@ SETTINGS = [
     Setting(
         "SPARQL_UPDATE",
         False,
-        "Accept SPARQL Update and Graph Store writes, unauthenticated: for tests only.",
+        "Accept SPARQL Update and Graph Store writes from editors' and admins' API tokens "
+        "(each through the validated write path and its history); off: refused.",
     ),
+    Setting(
+        "PEERS",
+        "",
+        "Peers `memoires-ld harvest` may fetch (the allowlist): `name=URL` separated by "
+        "spaces, URL a memoires-ld instance, a SPARQL endpoint, a dump or a VoID/DCAT file.",
+    ),
+    Setting("HARVEST_TIMEOUT", 30.0, "Seconds a harvest request may take before it fails."),
+    Setting("HARVEST_MAX_BYTES", 200_000_000, "Largest document a harvest accepts, in bytes."),
 ]
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}
