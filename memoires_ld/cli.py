@@ -240,6 +240,11 @@ from .cli_accounts import token, user  # noqa: E402
 main.add_command(user)
 main.add_command(token)
 
+from .cli_harvest import harvest, peers  # noqa: E402
+
+main.add_command(harvest)
+main.add_command(peers)
+
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

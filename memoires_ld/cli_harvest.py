@@ -1,0 +1,109 @@
+"""`memoires-ld harvest` and `memoires-ld peers`: gather the fiches of other publishers.
+
+They wrap `harvest.harvest` and `peers.state`; `cli.py` registers them. Exit codes as
+everywhere: 0 done, 2 error (a peer not on the allowlist, or a harvest that failed: that
+peer's previous harvest is kept as it was).
+"""
+
+from __future__ import annotations
+
+import click
+
+from . import peers as peers_module
+from .errors import MemoiresError
+
+
+def _open_store(settings: dict):
+    """The instance's store, writable; a clear error when a server holds it."""
+    from .store import open_configured
+
+    try:
+        return open_configured(settings, writable=True)
+    except OSError as error:
+        if "lock" not in str(error).lower():
+            raise
+        raise MemoiresError(
+            "la base de l'instance est ouverte par un autre processus (le serveur ?) : "
+            "arrêtez-le le temps de la moisson, puis relancez-le."
+        ) from None
+
+
+@click.command("harvest")
+@click.argument("targets", nargs=-1, metavar="[NAME|URL]...")
+@click.pass_context
+def harvest(ctx: click.Context, targets: tuple[str, ...]):
+    """Harvest peers (all of PEERS without argument) into their own named graphs.
+
+    Each peer's valid fiches replace its graph sources/NAME in one transaction, with their
+    provenance in the graph sources; invalid fiches are reported, not published; of a fiche
+    not openly licensed, only its metadata is kept. Only URLs of PEERS are fetched. Exit 0
+    if every peer was harvested (or had not changed), 2 if one failed: its previous harvest
+    is kept. The server must be stopped meanwhile (the embedded store has one writer).
+
+    \b
+    Example:
+        MEMOIRES_LD_PEERS='labo=http://labo.example/' memoires-ld harvest labo
+    """
+    from .harvest import harvest as run
+    from .harvest_sources import HarvestError
+
+    settings = ctx.obj
+    chosen = peers_module.select(settings, targets)
+    if not chosen:
+        raise MemoiresError("aucun pair à moissonner : PEERS est vide (nom=URL …).")
+    store = _open_store(settings)
+    failed = 0
+    for peer in chosen:
+        try:
+            outcome = run(store, settings, peer)
+        except HarvestError as error:
+            failed += 1
+            click.echo(f"{peer.name} : échec : {error.message}", err=True)
+            continue
+        click.echo(
+            f"{peer.name} : {outcome.status} : {outcome.kept} fiche(s) gardée(s) "
+            f"(dont {outcome.withheld} en métadonnées seules), {outcome.rejected} rejetée(s)."
+        )
+        for message in outcome.messages[:10]:
+            click.echo(f"  rejetée : {message}")
+    ctx.exit(2 if failed else 0)
+
+
+@click.command("peers")
+@click.pass_context
+def peers(ctx: click.Context):
+    """Show the peers of PEERS and the state of their last harvest.
+
+    \b
+    Example:
+        memoires-ld peers
+    """
+    from .iris import Iris
+
+    settings = ctx.obj
+    chosen = peers_module.select(settings)
+    store = _open_store(settings)
+    iris = Iris(store.base)
+    header = ("nom", "URL", "type", "dernière moisson", "état", "gardées", "rejetées", "erreur")
+    rows = [header]
+    for peer in chosen:
+        found = peers_module.state(store, iris, peer)
+        when = found.harvested.isoformat(timespec="seconds") if found.harvested else "jamais"
+        rows.append(
+            (
+                peer.name,
+                peer.url,
+                peer.kind or "auto",
+                when,
+                found.status,
+                str(found.kept),
+                str(found.rejected),
+                found.error or "—",
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    for n, row in enumerate(rows):
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        if n:
+            for message in peers_module.state(store, iris, chosen[n - 1]).messages[:3]:
+                click.echo(f"    rejetée : {message}")

@@ -1,0 +1,368 @@
+"""Harvest the fiches of a peer into its own named graph, with their provenance.
+
+`harvest(store, settings, peer)` fetches what the peer publishes (harvest_sources.py), cuts
+it into fiches (each fiche with its `#…` resources and the names and types of the agents it
+cites, as our write path keeps them), validates each with our shapes, and then, in ONE
+store update (one transaction):
+
+* replaces the graph `Iris.source(slug)` with the valid fiches, as the peer said them (their
+  IRIs are the peer's; nothing is added about them: the graph is the link to the source);
+  of a fiche whose licence is not open (licences.py), only the metadata is kept — its text
+  (`licences.WITHHELD`) is left out, so it is in none of our dumps either;
+* describes the source in the graph `Iris.sources()`::
+
+    <sources/osons> a prov:Entity, void:Dataset ; dct:title "osons" ;
+        prov:wasDerivedFrom <http://peer/> ; prov:generatedAtTime "…" ; void:entities 37 ;
+        httph:etag "…" ; httph:last-modified "…" ;
+        prov:wasGeneratedBy [ a prov:Activity, schema:Action ; prov:used <http://peer/dump>;
+            prov:startedAtTime "…" ; prov:endedAtTime "…" ; prov:wasAssociatedWith <user/harvest> ;
+            prov:generated [ a sh:ValidationReport ; sh:conforms false ;
+                sh:result [ sh:focusNode <http://peer/fiche/X> ; sh:resultMessage "…"@fr ] ] ] .
+    [] a prov:Activity, schema:Action ; prov:used <sources/osons> ;   # the last attempt
+        prov:startedAtTime "…" ; prov:endedAtTime "…" ; schema:actionStatus schema:… ;
+        schema:description "moissonné" ; schema:error "…" .
+
+A failed harvest (network fault, HTML, garbage, too big) or a 304 changes only the last
+attempt: the source's graph and its provenance stay as the last completed harvest left them.
+Fiches of our own instance are never harvested back; from a memoires-ld peer, only the
+fiches under its base URL (not those it harvested itself).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pyoxigraph as ox
+from rdflib import Graph
+from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, SH, VOID, XSD
+
+from . import validation
+from .history import N, date_time
+from .iris import Iris
+from .licences import WITHHELD, open_licences
+from .namespaces import MLD, SCHEMA, W3ID, bind_prefixes
+from .peers import ETAG, LAST_MODIFIED, Peer, State, allowed_origins, state
+from .store import Store
+from .writes import ACCOUNT_PREDICATES, AGENT_PREDICATES, COUNT_WRITE, insert
+
+#: The account our harvests are associated with (prov:wasAssociatedWith).
+HARVEST_AGENT = "harvest"
+#: Rejected fiches whose first message is kept in the sources graph.
+MESSAGES_KEPT = 20
+NEIGHBOUR_PREDICATES = frozenset(N(p) for p in AGENT_PREDICATES | ACCOUNT_PREDICATES)
+TYPE, FICHE, LICENSE = N(RDF.type), N(MLD.Fiche), N(DCTERMS.license)
+
+
+@dataclass
+class Outcome:
+    """What one harvest of one peer did."""
+
+    peer: Peer
+    status: str
+    kept: int = 0
+    rejected: int = 0
+    #: fiches kept as metadata only (licence not open)
+    withheld: int = 0
+    error: str = ""
+    messages: list[str] = field(default_factory=list)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+# -- cutting a graph into fiches -----------------------------------------------------------
+
+
+def fiches_of(triples: Iterable[ox.Triple]) -> dict[str, list[ox.Triple]]:
+    """Each fiche of the triples → its description: what it and its `#…` resources say
+    (blank nodes followed), and the names and types of the other resources they cite
+    (agents, accounts). Concepts and other documents are not copied."""
+    by_subject: dict = {}
+    for t in triples:
+        by_subject.setdefault(t.subject, []).append(t)
+    fiches = {
+        s
+        for s, ts in by_subject.items()
+        if any(t.predicate == TYPE and t.object == FICHE for t in ts)
+    }
+    hashed: dict[str, list] = {}
+    for subject in by_subject:
+        if isinstance(subject, ox.NamedNode) and "#" in subject.value:
+            hashed.setdefault(subject.value.split("#", 1)[0], []).append(subject)
+    found = {}
+    for fiche in sorted((f for f in fiches if isinstance(f, ox.NamedNode)), key=str):
+        own = [fiche, *hashed.get(fiche.value, [])]
+        described, seen, todo = [], set(), list(own)
+        while todo:
+            node = todo.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            for t in by_subject.get(node, []):
+                described.append(t)
+                if isinstance(t.object, ox.BlankNode):
+                    todo.append(t.object)
+        cited = {t.object for t in described if isinstance(t.object, ox.NamedNode)} - seen
+        for other in sorted(cited, key=str):
+            if other.value.startswith(W3ID):
+                continue
+            described += [
+                t for t in by_subject.get(other, []) if t.predicate in NEIGHBOUR_PREDICATES
+            ]
+        found[fiche.value] = list(dict.fromkeys(described))
+    return found
+
+
+def _rdflib(triples: list[ox.Triple]) -> Graph:
+    data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    return bind_prefixes(Graph()).parse(data=data, format="nt")
+
+
+def is_open(triples: list[ox.Triple], fiche: str, open_: frozenset[str]) -> bool:
+    licences = {
+        t.object.value for t in triples if t.subject.value == fiche and t.predicate == LICENSE
+    }
+    return bool(licences) and licences <= open_
+
+
+@dataclass
+class Sorted:
+    """The fiches of a harvest, validated: kept (possibly as metadata only) or rejected."""
+
+    kept: dict[str, list[ox.Triple]] = field(default_factory=dict)
+    rejected: dict[str, str] = field(default_factory=dict)  # fiche → first message
+    withheld: int = 0
+
+
+def sort_fiches(fiches: dict[str, list[ox.Triple]], open_: frozenset[str]) -> Sorted:
+    """Validate each fiche; keep the valid ones, their text only under an open licence."""
+    result = Sorted()
+    for iri, triples in fiches.items():
+        report = validation.validate(_rdflib(triples))
+        if not report.conforms:
+            first = report.violations[0]
+            result.rejected[iri] = f"{len(report.violations)} violation(s) : {first.message_fr}"[
+                :300
+            ]
+            continue
+        if not is_open(triples, iri, open_):
+            triples = [t for t in triples if t.predicate not in WITHHELD]
+            result.withheld += 1
+        result.kept[iri] = triples
+    return result
+
+
+# -- the harvest -------------------------------------------------------------------------
+
+
+def harvest(store: Store, settings: dict, peer: Peer, *, clock: Callable = now) -> Outcome:
+    """Harvest one peer into the store (see the module doc); raises HarvestError on a fault,
+    after recording it as the last attempt."""
+    from .harvest_sources import Fetcher, HarvestError, feed, full
+
+    iris = Iris(store.base)
+    previous = state(store, iris, peer)
+    fetcher = Fetcher(
+        allowed_origins(settings),
+        float(settings["HARVEST_TIMEOUT"]),
+        int(settings["HARVEST_MAX_BYTES"]),
+    )
+    started = clock()
+    try:
+        collected = None
+        if previous.started is not None and (peer.kind or _detect(peer)) == "memoires-ld":
+            collected = feed(peer, fetcher, previous.started.isoformat())
+            if collected is not None:
+                collected.etag, collected.last_modified = previous.etag, previous.last_modified
+        if collected is None:
+            collected = full(
+                peer, fetcher, etag=previous.etag, last_modified=previous.last_modified
+            )
+    except HarvestError as error:
+        _record_attempt(store, iris, peer, started, clock(), "échec", error.message)
+        raise
+    if collected.not_modified:
+        _record_attempt(store, iris, peer, started, clock(), "inchangé (304)", "")
+        return Outcome(peer, "inchangé (304)", previous.kept, previous.rejected)
+    ours = store.base
+    if collected.changes is None:
+        fiches = fiches_of(collected.triples)
+        carried: dict[str, list[ox.Triple]] = {}
+        rejected_before: dict[str, str] = {}
+    else:  # a feed: the fiches kept so far, the changed ones fetched again
+        fiches = {}
+        for iri, triples in collected.changes.items():
+            if triples is not None:
+                fiches.update({k: v for k, v in fiches_of(triples).items() if k == iri})
+        gone = set(collected.changes)
+        current = fiches_of(q.triple for q in store.graph_quads(previous.graph))
+        carried = {k: v for k, v in current.items() if k not in gone}
+        rejected_before = {k: v for k, v in _rejected(store, iris, peer).items() if k not in gone}
+    fiches = {
+        k: v for k, v in fiches.items() if not k.startswith(ours) and k.startswith(collected.within)
+    }
+    result = sort_fiches(fiches, open_licences(store))
+    result.kept = carried | result.kept
+    result.rejected = rejected_before | result.rejected
+    ended = clock()
+    _write(store, iris, peer, collected, result, started, ended)
+    status = "moissonné (flux)" if collected.changes is not None else "moissonné"
+    return Outcome(
+        peer,
+        status,
+        len(result.kept),
+        len(result.rejected),
+        result.withheld,
+        messages=[f"{k} : {m}" for k, m in result.rejected.items()],
+    )
+
+
+def _detect(peer: Peer) -> str:
+    from .harvest_sources import detect
+
+    return detect(peer)
+
+
+def _rejected(store: Store, iris: Iris, peer: Peer) -> dict[str, str]:
+    """The rejected fiches the last completed harvest recorded, with their message."""
+    rows = store.query(
+        f"SELECT ?f ?m WHERE {{ GRAPH {N(iris.sources())} {{ "
+        f"{N(iris.source(peer.slug))} {N(PROV.wasGeneratedBy)}/{N(PROV.generated)}/"
+        f"{N(SH.result)} ?r . ?r {N(SH.focusNode)} ?f "
+        f"OPTIONAL {{ ?r {N(SH.resultMessage)} ?m }} }} }}"
+    )
+    return {row["f"].value: (row["m"].value if row["m"] else "") for row in rows}
+
+
+# -- writing ---------------------------------------------------------------------------
+
+
+def _clear_ops(iris: Iris, peer: Peer, *, all_of_it: bool) -> list[str]:
+    """Delete the description of a source (all of it, or only its last attempt)."""
+    sources, source = N(iris.sources()), N(iris.source(peer.slug))
+    generated = f"{N(PROV.wasGeneratedBy)}"
+    ops = [
+        f"DELETE {{ GRAPH {sources} {{ ?x ?p ?o }} }} WHERE {{ GRAPH {sources} "
+        f"{{ ?x {N(PROV.used)} {source} . ?x ?p ?o }} }}"
+    ]
+    if all_of_it:
+        for path in (
+            f"{generated}/{N(PROV.generated)}/{N(SH.result)}",
+            f"{generated}/{N(PROV.generated)}",
+            generated,
+        ):
+            ops.append(
+                f"DELETE {{ GRAPH {sources} {{ ?x ?p ?o }} }} WHERE {{ GRAPH {sources} "
+                f"{{ {source} {path} ?x . ?x ?p ?o }} }}"
+            )
+        ops.append(f"DELETE WHERE {{ GRAPH {sources} {{ {source} ?p ?o }} }}")
+    return ops
+
+
+def _attempt(
+    iris: Iris, peer: Peer, started: datetime, ended: datetime, status: str, error: str
+) -> list[ox.Triple]:
+    check, source = ox.BlankNode(), N(iris.source(peer.slug))
+    action = SCHEMA.FailedActionStatus if error else SCHEMA.CompletedActionStatus
+    triples = [
+        ox.Triple(check, TYPE, N(PROV.Activity)),
+        ox.Triple(check, TYPE, N(SCHEMA.Action)),
+        ox.Triple(check, N(PROV.used), source),
+        ox.Triple(check, N(PROV.startedAtTime), date_time(started)),
+        ox.Triple(check, N(PROV.endedAtTime), date_time(ended)),
+        ox.Triple(check, N(SCHEMA.actionStatus), N(action)),
+        ox.Triple(check, N(SCHEMA.description), ox.Literal(status, language="fr")),
+    ]
+    if error:
+        triples.append(ox.Triple(check, N(SCHEMA.error), ox.Literal(error, language="fr")))
+    return triples
+
+
+def _description(
+    iris: Iris, peer: Peer, used: str, result: Sorted, started, ended, etag, modified
+) -> list[ox.Triple]:
+    source, agent = N(iris.source(peer.slug)), N(iris.user(HARVEST_AGENT))
+    activity, report = ox.BlankNode(), ox.BlankNode()
+    t = ox.Triple
+    triples = [
+        t(source, TYPE, N(PROV.Entity)),
+        t(source, TYPE, N(VOID.Dataset)),
+        t(source, N(DCTERMS.title), ox.Literal(peer.name)),
+        t(source, N(PROV.wasDerivedFrom), ox.NamedNode(peer.url)),
+        t(source, N(PROV.generatedAtTime), date_time(ended)),
+        t(source, N(VOID.entities), ox.Literal(str(len(result.kept)), datatype=N(XSD.integer))),
+        t(source, N(PROV.wasGeneratedBy), activity),
+        t(activity, TYPE, N(PROV.Activity)),
+        t(activity, N(PROV.used), ox.NamedNode(used)),
+        t(activity, N(PROV.startedAtTime), date_time(started)),
+        t(activity, N(PROV.endedAtTime), date_time(ended)),
+        t(activity, N(PROV.wasAssociatedWith), agent),
+        t(activity, N(PROV.generated), report),
+        t(report, TYPE, N(SH.ValidationReport)),
+        t(
+            report,
+            N(SH.conforms),
+            ox.Literal(str(not result.rejected).lower(), datatype=N(XSD.boolean)),
+        ),
+        t(agent, TYPE, N(PROV.SoftwareAgent)),
+        t(agent, N(FOAF.accountName), ox.Literal(HARVEST_AGENT)),
+    ]
+    if etag:
+        triples.append(t(source, ETAG, ox.Literal(etag)))
+    if modified:
+        triples.append(t(source, LAST_MODIFIED, ox.Literal(modified)))
+    for n, (fiche, message) in enumerate(sorted(result.rejected.items())):
+        node = ox.BlankNode()
+        triples += [
+            t(report, N(SH.result), node),
+            t(node, TYPE, N(SH.ValidationResult)),
+            t(node, N(SH.focusNode), ox.NamedNode(fiche)),
+            t(node, N(SH.resultSeverity), N(SH.Violation)),
+        ]
+        if n < MESSAGES_KEPT and message:
+            triples.append(t(node, N(SH.resultMessage), ox.Literal(message, language="fr")))
+    return triples
+
+
+def _run(store: Store, ops: list[str], quads: list[ox.Quad]) -> None:
+    """One update request: the operations, the new quads, the write counter (caches follow)."""
+    store.update(" ;\n".join([*ops, *insert(store, quads), COUNT_WRITE]))
+
+
+def _in(graph, triples: Iterable[ox.Triple]) -> list[ox.Quad]:
+    return [ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples]
+
+
+def _record_attempt(store, iris, peer, started, ended, status, error) -> None:
+    sources = N(iris.sources())
+    quads = _in(sources, _attempt(iris, peer, started, ended, status, error))
+    if not store.has_graph(sources.value) or state(store, iris, peer).title == "":
+        quads += _in(
+            sources, [ox.Triple(N(iris.source(peer.slug)), N(DCTERMS.title), ox.Literal(peer.name))]
+        )
+        quads += _in(
+            sources,
+            [ox.Triple(N(iris.source(peer.slug)), N(PROV.wasDerivedFrom), ox.NamedNode(peer.url))],
+        )
+    _run(store, _clear_ops(iris, peer, all_of_it=False), quads)
+
+
+def _write(store, iris, peer, collected, result: Sorted, started, ended) -> None:
+    source, sources = N(iris.source(peer.slug)), N(iris.sources())
+    triples = [t for fiche in sorted(result.kept) for t in result.kept[fiche]]
+    description = _description(
+        iris, peer, collected.used, result, started, ended, collected.etag, collected.last_modified
+    )
+    status = "moissonné (flux)" if collected.changes is not None else "moissonné"
+    quads = _in(source, dict.fromkeys(triples))
+    quads += _in(sources, description + _attempt(iris, peer, started, ended, status, ""))
+    ops = [f"DROP SILENT GRAPH {source}", *_clear_ops(iris, peer, all_of_it=True)]
+    _run(store, ops, quads)
+
+
+def states(store: Store, settings: dict, peers: list[Peer]) -> list[State]:
+    iris = Iris(store.base)
+    return [state(store, iris, p) for p in peers]

@@ -1,0 +1,425 @@
+"""Fetch what a peer publishes: HTTP within the allowlist, RDF parsing, each kind of source.
+
+Every request goes to a host of the allowlist (`peers.allowed_origins`); a redirect to
+another host is refused, as is an answer slower than `HARVEST_TIMEOUT` or larger than
+`HARVEST_MAX_BYTES` (gzip counted once unpacked too). A truncated body (fewer bytes than
+announced, a connection reset, a gzip stream cut short), an HTML page, a 5xx or RDF that
+does not parse raise `HarvestError` naming the URL, in French: the caller then writes
+nothing. RDF is parsed by pyoxigraph, whose JSON-LD parser never loads a remote context.
+
+Kinds (peers.py): a dump is one GET (conditional: If-None-Match / If-Modified-Since); a VoID
+or DCAT description is read for its dumps, then the best one is fetched; a memoires-ld
+instance is its `.well-known/void`, then its change feed (`changes?since=`) on later
+harvests; a SPARQL endpoint is asked paged CONSTRUCTs (ORDER BY, LIMIT, OFFSET) built by
+SPARQLWrapper and sent by the same client.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import time
+import urllib.error
+import urllib.request
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from urllib.parse import quote, urljoin, urlsplit
+
+import pyoxigraph as ox
+from rdflib.namespace import DCAT, RDF, VOID
+from SPARQLWrapper import TURTLE, SPARQLWrapper
+
+from . import __version__
+from .errors import MemoiresError
+from .namespaces import MLD
+from .peers import Peer, is_allowed
+
+CHUNK = 64 * 1024
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+RDF_ACCEPT = (
+    "application/n-triples, text/turtle;q=0.9, application/ld+json;q=0.8, "
+    "application/rdf+xml;q=0.5, application/gzip;q=0.5"
+)
+FORMATS = {
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "text/plain": ox.RdfFormat.N_TRIPLES,
+    "application/n-quads": ox.RdfFormat.N_QUADS,
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/x-turtle": ox.RdfFormat.TURTLE,
+    "application/trig": ox.RdfFormat.TRIG,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/json": ox.RdfFormat.JSON_LD,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+}
+SUFFIXES = {
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".nq": ox.RdfFormat.N_QUADS,
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".trig": ox.RdfFormat.TRIG,
+    ".jsonld": ox.RdfFormat.JSON_LD,
+    ".json": ox.RdfFormat.JSON_LD,
+    ".rdf": ox.RdfFormat.RDF_XML,
+}
+#: Dumps in the order we prefer them (the smallest to fetch, the fastest to parse first).
+DUMP_PREFERENCE = (".nt.gz", ".nt", ".ttl.gz", ".ttl", ".jsonld", ".trig", ".rdf")
+PAGE_SIZE = 200
+MAX_PAGES = 10_000
+FEED_ACCEPT = "application/activity+json"
+
+
+class HarvestError(MemoiresError):
+    """A peer could not be harvested: nothing of this harvest was written."""
+
+    status = 502
+    code = "moisson-echouee"
+
+
+@dataclass
+class Answer:
+    url: str
+    status: int
+    body: bytes = b""
+    content_type: str = ""
+    etag: str = ""
+    last_modified: str = ""
+
+
+@dataclass
+class Collected:
+    """What a harvest brought back (before validation)."""
+
+    #: the URL the data came from (the dump, the endpoint, the feed)
+    used: str
+    triples: list[ox.Triple] = field(default_factory=list)
+    not_modified: bool = False
+    etag: str = ""
+    last_modified: str = ""
+    #: a feed harvest: fiche IRI → its triples now, or None when it is gone
+    changes: dict[str, list[ox.Triple] | None] | None = None
+    #: fiches kept only under this IRI prefix (a memoires-ld instance: its own fiches)
+    within: str = ""
+
+
+# -- HTTP within the allowlist -------------------------------------------------------------
+
+
+class Fetcher:
+    """GET (or send a prepared request) to allowed hosts only, with a deadline and a size cap."""
+
+    def __init__(self, origins: frozenset, timeout: float, max_bytes: int):
+        self.origins, self.timeout, self.max_bytes = origins, timeout, max_bytes
+        self._opener = urllib.request.build_opener(
+            _AllowedRedirects(origins), urllib.request.ProxyHandler({})
+        )
+
+    def get(
+        self, url: str, accept: str, *, etag: str = "", last_modified: str = "", ok=(200,)
+    ) -> Answer:
+        headers = {"Accept": accept}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        return self.send(urllib.request.Request(url, headers=headers), ok=ok)
+
+    def send(self, request: urllib.request.Request, ok=(200,)) -> Answer:
+        url = request.full_url
+        if not is_allowed(url, self.origins):
+            raise HarvestError(
+                f"{url} : adresse hors de la liste des pairs (PEERS) : elle n'est pas contactée"
+            )
+        request.add_header("User-Agent", f"memoires-ld/{__version__} (moisson)")
+        deadline = time.monotonic() + self.timeout
+        try:
+            with self._opener.open(request, timeout=self.timeout) as answer:
+                body = self._read(url, answer, deadline)
+                return _answer(url, answer.status, answer.headers, body)
+        except urllib.error.HTTPError as error:
+            with error:
+                if error.code in ok:
+                    return _answer(url, error.code, error.headers, b"")
+                raise HarvestError(
+                    f"{url} : le pair a répondu HTTP {error.code} {error.reason}"
+                ) from None
+        except HarvestError:
+            raise
+        except urllib.error.URLError as error:
+            if isinstance(error.reason, TimeoutError):
+                raise self._timeout(url) from None
+            raise HarvestError(f"{url} : pair injoignable ({error.reason})") from None
+        except TimeoutError:
+            raise self._timeout(url) from None
+        except http.client.IncompleteRead as error:
+            raise HarvestError(
+                f"{url} : réponse tronquée ({len(error.partial)} octets reçus, "
+                f"{error.expected} manquants)"
+            ) from None
+        except (http.client.HTTPException, OSError) as error:
+            raise HarvestError(
+                f"{url} : échange interrompu par le pair ({error.__class__.__name__}: {error})"
+            ) from None
+
+    def _read(self, url: str, answer, deadline: float) -> bytes:
+        announced = answer.headers.get("Content-Length")
+        if announced and announced.isdigit() and int(announced) > self.max_bytes:
+            raise self.too_big(url, int(announced))
+        chunks, size = [], 0
+        while chunk := answer.read(CHUNK):
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise self.too_big(url, size)
+            if time.monotonic() > deadline:
+                raise self._timeout(url)
+            chunks.append(chunk)
+        if announced and announced.isdigit() and size < int(announced):
+            raise HarvestError(
+                f"{url} : réponse tronquée ({size} octets reçus sur {announced} annoncés)"
+            )
+        return b"".join(chunks)
+
+    def _timeout(self, url: str) -> HarvestError:
+        return HarvestError(
+            f"{url} : le pair n'a pas répondu en {self.timeout:g} s (délai dépassé)"
+        )
+
+    def too_big(self, url: str, size: int) -> HarvestError:
+        return HarvestError(
+            f"{url} : document trop volumineux (au moins {size} octets, limite "
+            f"HARVEST_MAX_BYTES = {self.max_bytes}) : lecture abandonnée"
+        )
+
+
+def _answer(url: str, status: int, headers, body: bytes) -> Answer:
+    content_type = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    return Answer(
+        url,
+        status,
+        body,
+        content_type,
+        headers.get("ETag") or "",
+        headers.get("Last-Modified") or "",
+    )
+
+
+class _AllowedRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only to a host of the allowlist."""
+
+    def __init__(self, origins: frozenset):
+        super().__init__()
+        self.origins = origins
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        newurl = urljoin(req.full_url, newurl)
+        if not is_allowed(newurl, self.origins):
+            fp.close()
+            raise HarvestError(
+                f"{req.full_url} redirige vers {newurl}, hors de la liste des pairs (PEERS) : "
+                "redirection refusée"
+            )
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+# -- RDF ---------------------------------------------------------------------------------
+
+
+def gunzip(url: str, body: bytes, limit: int) -> bytes:
+    """Unpack a gzip body, refusing a stream cut short or larger than `limit` unpacked."""
+    unpacker = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        data = unpacker.decompress(body, limit + 1)
+    except zlib.error as error:
+        raise HarvestError(f"{url} : fichier gzip illisible ({error})") from None
+    if len(data) > limit:
+        raise HarvestError(
+            f"{url} : fichier gzip trop volumineux une fois décompressé (limite "
+            f"HARVEST_MAX_BYTES = {limit} octets)"
+        )
+    if not unpacker.eof:
+        raise HarvestError(
+            f"{url} : fichier gzip tronqué ({len(body)} octets reçus, la fin manque)"
+        )
+    return data
+
+
+def parse_rdf(answer: Answer, limit: int) -> list[ox.Triple]:
+    """The triples of an RDF answer (the graphs of a dataset merged); HarvestError if it is
+    HTML, garbage, or a format we do not read."""
+    body, path = answer.body, urlsplit(answer.url).path
+    if body[:2] == b"\x1f\x8b":
+        body, path = gunzip(answer.url, body, limit), path.removesuffix(".gz")
+    rdf_format = FORMATS.get(answer.content_type) or next(
+        (f for suffix, f in SUFFIXES.items() if path.endswith(suffix)), None
+    )
+    head = body[:512].lstrip().lower()
+    if answer.content_type in ("text/html", "application/xhtml+xml") or head.startswith(
+        (b"<!doctype html", b"<html")
+    ):
+        raise HarvestError(f"{answer.url} : page HTML reçue au lieu de données RDF")
+    if rdf_format is None:
+        raise HarvestError(
+            f"{answer.url} : format inconnu (« {answer.content_type or 'sans type'} ») : "
+            "N-Triples, Turtle, JSON-LD, TriG ou RDF/XML attendu"
+        )
+    try:
+        return [q.triple for q in ox.parse(body, rdf_format, base_iri=answer.url)]
+    except (SyntaxError, ValueError) as error:
+        raise HarvestError(
+            f"{answer.url} : données RDF illisibles ({rdf_format.name}) : {error}"
+        ) from None
+
+
+def fetch_rdf(fetcher: Fetcher, url: str, *, etag: str = "", last_modified: str = "") -> Collected:
+    """A dump: its triples, or `not_modified` when the peer answers 304."""
+    answer = fetcher.get(url, RDF_ACCEPT, etag=etag, last_modified=last_modified, ok=(200, 304))
+    if answer.status == 304:
+        return Collected(url, not_modified=True, etag=etag, last_modified=last_modified)
+    return Collected(
+        url,
+        parse_rdf(answer, fetcher.max_bytes),
+        etag=answer.etag,
+        last_modified=answer.last_modified,
+    )
+
+
+def _named(term: str) -> ox.NamedNode:
+    return ox.NamedNode(str(term))
+
+
+def has_fiches(triples: list[ox.Triple]) -> bool:
+    return any(t.predicate == _named(RDF.type) and t.object == _named(MLD.Fiche) for t in triples)
+
+
+def dumps_of(triples: list[ox.Triple]) -> list[str]:
+    """The dumps a VoID/DCAT description names, the preferred first."""
+    links = {_named(VOID.dataDump), _named(DCAT.downloadURL)}
+    urls = sorted({t.object.value for t in triples if t.predicate in links}, key=_preference)
+    return [u for u in urls if _preference(u)[0] < len(DUMP_PREFERENCE)]
+
+
+def _preference(url: str) -> tuple[int, str]:
+    path = urlsplit(url).path
+    rank = next((i for i, s in enumerate(DUMP_PREFERENCE) if path.endswith(s)), 99)
+    return rank, url
+
+
+def from_description(
+    fetcher: Fetcher, url: str, triples: list[ox.Triple], etag: str, last_modified: str
+) -> Collected:
+    """Follow a VoID/DCAT description to the first dump on the allowlist, and fetch it."""
+    found = dumps_of(triples)
+    allowed = [u for u in found if is_allowed(u, fetcher.origins)]
+    if not allowed:
+        named = ", ".join(found) or "aucun"
+        raise HarvestError(
+            f"{url} : la description ne nomme aucun fichier de données lisible sur un pair "
+            f"autorisé (void:dataDump, dcat:downloadURL : {named})"
+        )
+    return fetch_rdf(fetcher, allowed[0], etag=etag, last_modified=last_modified)
+
+
+def full(peer: Peer, fetcher: Fetcher, *, etag: str = "", last_modified: str = "") -> Collected:
+    """Everything a peer publishes now (or `not_modified`)."""
+    kind = peer.kind or detect(peer)
+    if kind == "sparql":
+        return Collected(peer.url, list(sparql_pages(fetcher, peer.url)))
+    if kind == "memoires-ld":
+        void_url = urljoin(peer.url, ".well-known/void")
+        described = fetch_rdf(fetcher, void_url).triples
+        collected = from_description(fetcher, void_url, described, etag, last_modified)
+        collected.within = peer.url
+        return collected
+    if kind == "void":
+        return from_description(fetcher, peer.url, fetch_rdf(fetcher, peer.url).triples, etag, "")
+    first = fetch_rdf(fetcher, peer.url, etag=etag, last_modified=last_modified)
+    if first.not_modified or has_fiches(first.triples) or kind == "dump":
+        return first
+    return from_description(fetcher, peer.url, first.triples, "", "")
+
+
+def detect(peer: Peer) -> str:
+    """The kind of a peer given without one: from the shape of its URL."""
+    path = urlsplit(peer.url).path
+    if path.endswith("/") and not urlsplit(peer.url).query:
+        return "memoires-ld"
+    if path.rstrip("/").endswith(("/sparql", "/query")):
+        return "sparql"
+    return ""  # a document: a dump, or a description naming one (decided on what it holds)
+
+
+# -- SPARQL endpoints ----------------------------------------------------------------------
+
+#: One page of fiches with what they say, their own `#…` resources and what those say, and
+#: the one-hop neighbours (agents' names and types; harvest.py keeps only what it should).
+PAGE_QUERY = """PREFIX mld: <https://w3id.org/memoires-ld/ns#>
+CONSTRUCT {{ ?f ?p ?o . ?o ?q ?v }}
+WHERE {{
+  {{ SELECT DISTINCT ?f WHERE {{ ?f a mld:Fiche }} ORDER BY ?f LIMIT {limit} OFFSET {offset} }}
+  ?f ?p ?o .
+  OPTIONAL {{ ?o ?q ?v }}
+}}"""
+
+
+def sparql_pages(fetcher: Fetcher, endpoint: str, size: int = PAGE_SIZE) -> Iterator[ox.Triple]:
+    """Every fiche of a SPARQL endpoint, page by page, until a page holds no fiche."""
+    for page in range(MAX_PAGES):
+        wrapper = SPARQLWrapper(endpoint, agent=f"memoires-ld/{__version__}")
+        wrapper.setQuery(PAGE_QUERY.format(limit=size, offset=page * size))
+        wrapper.setReturnFormat(TURTLE)
+        # SPARQLWrapper writes the request (protocol, Accept); our client sends it, so that
+        # the allowlist, the deadline and the size cap apply to it as to every harvest.
+        answer = fetcher.send(wrapper._createRequest())
+        if answer.content_type in ("", "application/octet-stream"):
+            answer.content_type = "text/turtle"
+        triples = parse_rdf(answer, fetcher.max_bytes)
+        yield from triples
+        if not has_fiches(triples):
+            return
+    raise HarvestError(f"{endpoint} : plus de {MAX_PAGES} pages de {size} fiches : arrêt")
+
+
+# -- the change feed of a memoires-ld instance ---------------------------------------------
+
+
+def feed(peer: Peer, fetcher: Fetcher, since: str) -> Collected | None:
+    """The fiches changed on a memoires-ld peer since `since` (ISO 8601), from its change
+    feed (an ActivityStreams 2.0 OrderedCollection); None when the peer has no feed."""
+    url = urljoin(peer.url, "changes") + "?since=" + quote(since, safe="")
+    answer = fetcher.get(url, FEED_ACCEPT, ok=(200, 404))
+    if answer.status == 404:
+        return None
+    latest: dict[str, str] = {}
+    collection = _json(answer)
+    page = collection.get("first", collection)
+    for _ in range(MAX_PAGES):
+        if isinstance(page, str):
+            page = _json(fetcher.get(urljoin(url, page), FEED_ACCEPT))
+        for item in page.get("orderedItems") or page.get("items") or []:
+            target = item.get("object")
+            iri = target.get("id") if isinstance(target, dict) else target
+            if isinstance(iri, str) and iri.startswith(peer.url):
+                latest[iri] = item.get("type", "")
+        page = page.get("next")
+        if not page:
+            break
+    changes: dict[str, list[ox.Triple] | None] = {}
+    for iri, kind in latest.items():
+        changes[iri] = None if kind == "Delete" else _fiche_document(fetcher, iri)
+    return Collected(url, changes=changes, within=peer.url)
+
+
+def _fiche_document(fetcher: Fetcher, iri: str) -> list[ox.Triple] | None:
+    answer = fetcher.get(iri, "text/turtle", ok=(200, 404, 410))
+    if answer.status in (404, 410):
+        return None
+    return parse_rdf(answer, fetcher.max_bytes)
+
+
+def _json(answer: Answer) -> dict:
+    try:
+        value = json.loads(answer.body)
+    except (ValueError, RecursionError) as error:
+        raise HarvestError(f"{answer.url} : flux de modifications illisible ({error})") from None
+    if not isinstance(value, dict):
+        raise HarvestError(f"{answer.url} : flux de modifications illisible (objet JSON attendu)")
+    return value
