@@ -1,36 +1,48 @@
 """Full-text search: an SQLite FTS5 index of titles, descriptions and authors.
 
-One index file per dataset version in the instance folder (`search-<version>.sqlite`),
-written aside then renamed into place, so that workers and restarts share it. Words are
-matched without regard to case or accents (`unicode61 remove_diacritics 2`; "œuvre" and
-"oeuvre" are both tried), each word of the query as a prefix: "cooperation"
+One index file per store in the instance folder (`search-<store>.sqlite`), shared by the
+workers and kept across restarts. After a write it is brought up to date by whichever
+process notices first: the fiches written since the version it records are indexed again
+(a few rows); it is built anew (aside, then renamed into place) only when missing or
+unreadable. Its row ids are stable (a row per fiche, ids never reused); each process maps
+them to the ordinals of its facet index (`TextIndex`, one per facet index version).
+
+Words are matched without regard to case or accents (`unicode61 remove_diacritics 2`;
+"œuvre" and "oeuvre" are both tried), each word of the query as a prefix: "cooperation"
 finds "Coopération", "numéri" finds "numérique". The query is never passed to FTS5 as
 syntax: each word becomes a quoted string, so any input is harmless.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import sqlite3
 import threading
+import uuid
 from array import array
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from contextlib import closing
+from datetime import datetime
 from pathlib import Path
 
 from . import facets
 
-SCHEMA = """CREATE VIRTUAL TABLE fiches USING fts5(
+SCHEMA = """CREATE TABLE docs(id INTEGER PRIMARY KEY AUTOINCREMENT, iri TEXT NOT NULL UNIQUE);
+CREATE VIRTUAL TABLE fiches USING fts5(
   title, description, authors,
   tokenize = "unicode61 remove_diacritics 2"
-)"""
+);
+CREATE TABLE state(name TEXT PRIMARY KEY, value TEXT NOT NULL);"""
 MAX_WORDS = 12
 
 DESCRIPTIONS_QUERY = """PREFIX mld: <https://w3id.org/memoires-ld/ns#>
 PREFIX dct: <http://purl.org/dc/terms/>
-SELECT ?fiche ?description WHERE { ?fiche a mld:Fiche ; dct:description ?description }"""
+SELECT ?fiche ?description WHERE {
+  %s ?fiche a mld:Fiche ; dct:description ?description
+}"""
 
 _WORD = re.compile(r"\w+")
 
@@ -59,46 +71,147 @@ def match_expression(text: str) -> str:
     return " AND ".join(terms)
 
 
-def documents(store, index) -> Iterable[tuple[int, str, str, str]]:
-    """(rowid, title, description, authors) of each fiche; rowid is its ordinal in `index`."""
+def documents(store, index, iris: Iterable[str] | None = None) -> list[tuple[str, ...]]:
+    """(IRI, title, description, authors) of each fiche of `index` (or of those of `iris`
+    that it has)."""
+    only = "" if iris is None else facets._values("fiche", iris)
     descriptions: dict[str, str] = {}
-    for row in store.query(DESCRIPTIONS_QUERY):
+    for row in store.query(DESCRIPTIONS_QUERY % only):
         descriptions.setdefault(row["fiche"].value, row["description"].value)
-    for n, fiche in enumerate(index.fiches):
-        names = ", ".join(index.agent_names.get(k, k) for k in fiche.keys("auteur"))
-        yield n, fiche.title, descriptions.get(fiche.iri, ""), names
+    chosen = index.fiches if iris is None else [index.by_iri[i] for i in iris if i in index.by_iri]
+    return [
+        (
+            fiche.iri,
+            fiche.title,
+            descriptions.get(fiche.iri, ""),
+            ", ".join(index.agent_names.get(k, k) for k in fiche.keys("auteur")),
+        )
+        for fiche in chosen
+    ]
 
 
 def _numbers(text: str | None) -> list[int]:
     return [int(n) for n in text.split()] if text else []
 
 
-def build(path: Path, docs: Iterable[tuple[int, str, str, str]]) -> Path:
+def build(path: Path, docs: Iterable[tuple[str, ...]], version: str, at: str) -> Path:
     """Write the index to `path`, atomically (a reader never sees half an index)."""
     staging = path.with_name(f".{path.name}-{os.getpid()}-{threading.get_ident()}")
     staging.unlink(missing_ok=True)
     with closing(sqlite3.connect(staging)) as db, db:
-        db.execute(SCHEMA)
+        db.executescript(SCHEMA)
+        rows = list(docs)
+        db.executemany("INSERT INTO docs(id, iri) VALUES (?, ?)", _numbered(r[:1] for r in rows))
         db.executemany(
-            "INSERT INTO fiches(rowid, title, description, authors) VALUES (?, ?, ?, ?)", docs
+            "INSERT INTO fiches(rowid, title, description, authors) VALUES (?, ?, ?, ?)",
+            _numbered(r[1:] for r in rows),
         )
         db.execute("INSERT INTO fiches(fiches) VALUES ('optimize')")
+        _set_state(db, build=uuid.uuid4().hex, version=version, at=at)
     os.replace(staging, path)
     return path
 
 
-class TextIndex:
-    """Search one index file; results of recent queries are kept (they page through)."""
+def _numbered(rows: Iterable[tuple]) -> Iterable[tuple]:
+    return ((n, *row) for n, row in enumerate(rows, 1))
 
-    def __init__(self, path: Path, cache_size: int = 64):
+
+def _put(db: sqlite3.Connection, docs: Iterable[tuple[str, ...]]) -> None:
+    """Add or replace the rows of `docs` (a fiche keeps its row id)."""
+    for iri, *texts in docs:
+        db.execute("INSERT OR IGNORE INTO docs(iri) VALUES (?)", (iri,))
+        (rowid,) = db.execute("SELECT id FROM docs WHERE iri = ?", (iri,)).fetchone()
+        db.execute("DELETE FROM fiches WHERE rowid = ?", (rowid,))
+        db.execute(
+            "INSERT INTO fiches(rowid, title, description, authors) VALUES (?, ?, ?, ?)",
+            (rowid, *texts),
+        )
+
+
+def _drop(db: sqlite3.Connection, iris: Iterable[str]) -> None:
+    for iri in iris:
+        found = db.execute("SELECT id FROM docs WHERE iri = ?", (iri,)).fetchone()
+        if found:
+            db.execute("DELETE FROM fiches WHERE rowid = ?", found)
+            db.execute("DELETE FROM docs WHERE id = ?", found)
+
+
+def _set_state(db: sqlite3.Connection, **values: str) -> None:
+    db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?)", values.items())
+
+
+def _state(db: sqlite3.Connection) -> dict[str, str]:
+    return dict(db.execute("SELECT name, value FROM state"))
+
+
+class TextFile:
+    """This process's view of one index file: its build and the row id of each fiche."""
+
+    def __init__(self, path: Path):
         self.path = path
+        self.build = ""
+        self.rowids: dict[str, int] = {}
+        self.last = 0  # the highest row id read
+        self.lock = threading.Lock()
+
+    def follow(self, store, index) -> None:
+        """Bring the file to `index`'s version (if behind), then read the new row ids."""
+        try:
+            with closing(sqlite3.connect(self.path, timeout=60)) as db:
+                db.execute("BEGIN IMMEDIATE")
+                state = _state(db)
+                done = facets.split_version(state["version"])[1]
+                if done < index.writes:
+                    if index.at is None:
+                        raise KeyError("no history to follow")
+                    changed, _ = facets.changed_since(store, datetime.fromisoformat(state["at"]))
+                    docs = documents(store, index, changed)
+                    _drop(db, changed - {d[0] for d in docs})
+                    _put(db, docs)
+                    _set_state(db, version=index.version, at=index.at.isoformat())
+                db.commit()
+                self._read_rowids(db, state["build"])
+        except (sqlite3.DatabaseError, KeyError, ValueError):
+            self._rebuild(store, index)
+
+    def _read_rowids(self, db: sqlite3.Connection, build: str) -> None:
+        if build != self.build:
+            self.build, self.rowids, self.last = build, {}, 0
+        for rowid, iri in db.execute("SELECT id, iri FROM docs WHERE id > ?", (self.last,)):
+            self.rowids[iri] = rowid
+            self.last = max(self.last, rowid)
+
+    def _rebuild(self, store, index) -> None:
+        at = index.at.isoformat() if index.at is not None else ""
+        build(self.path, documents(store, index), index.version, at)
+        with closing(sqlite3.connect(self.path)) as db:
+            self._read_rowids(db, _state(db)["build"])
+
+
+class TextIndex:
+    """Search the file for one facet index: row ids become its ordinals; results of recent
+    queries are kept (they page through)."""
+
+    def __init__(self, file: TextFile, index, cache_size: int = 64):
+        self.path = file.path
+        self.index = index
+        ordinal = index.ordinal
+        #: row id → ordinal (-1: not in this version)
+        self.ordinals = array("i", [-1]) * (file.last + 1)
+        #: ordinal → row id
+        self.rowids = array("i", [0]) * len(index)
+        for iri, rowid in file.rowids.items():
+            n = ordinal.get(iri)
+            if n is not None:
+                self.ordinals[rowid] = n
+                self.rowids[n] = rowid
         #: expression → matches, as 4-byte ints (64 common words at 100k fiches: 25 MB)
         self._cache: OrderedDict[str, Sequence[int]] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
     def match(self, text: str) -> Sequence[int]:
-        """Rowids (facet ordinals) of the fiches having every word, best first.
+        """Ordinals of the fiches having every word, best first.
 
         Best first is: the fiches whose title has every word, then the others, each group
         in title order. (bm25 would cost ≈15 µs per fiche found — 120 ms for a common word
@@ -114,8 +227,10 @@ class TextIndex:
         # One string of rowids rather than a row each: a third faster for common words.
         sql = "SELECT group_concat(rowid, ' ') FROM fiches WHERE fiches MATCH ?"
         with closing(self._connect()) as db:
-            found_all = _numbers(db.execute(sql, (expression,)).fetchone()[0])
-            in_title = set(_numbers(db.execute(sql, (f"title : ({expression})",)).fetchone()[0]))
+            found_all = self._ordinals(db.execute(sql, (expression,)).fetchone()[0])
+            in_title = set(
+                self._ordinals(db.execute(sql, (f"title : ({expression})",)).fetchone()[0])
+            )
         found_all.sort()
         found = array("i", [n for n in found_all if n in in_title])
         found.extend(n for n in found_all if n not in in_title)
@@ -125,9 +240,15 @@ class TextIndex:
                 self._cache.popitem(last=False)
         return found
 
-    def snippets(self, text: str, rowids: Iterable[int]) -> dict[int, str]:
+    def _ordinals(self, text: str | None) -> list[int]:
+        size, ordinals = len(self.ordinals), self.ordinals
+        found = (ordinals[r] if r < size else -1 for r in _numbers(text))
+        return [n for n in found if n >= 0]
+
+    def snippets(self, text: str, ordinals: Iterable[int]) -> dict[int, str]:
         """An extract of the description around the words found, marked with \x02…\x03."""
-        expression, rowids = match_expression(text), list(rowids)
+        expression = match_expression(text)
+        rowids = {self.rowids[n]: n for n in ordinals if self.rowids[n]}
         if not expression or not rowids:
             return {}
         marks = ",".join("?" * len(rowids))
@@ -137,37 +258,44 @@ class TextIndex:
                 f"WHERE fiches MATCH ? AND rowid IN ({marks})",
                 (expression, *rowids),
             )
-            return {n: s for n, s in rows if "\x02" in s}
+            return {rowids[r]: s for r, s in rows if "\x02" in s}
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
 
 
 _lock = threading.Lock()
-#: folder → the text index of the version last asked for there
+#: folder → the file of the store last asked for there
+_files: dict[Path, TextFile] = {}
+#: folder → the text index of the facet index last asked for there
 _indexes: dict[Path, TextIndex] = {}
 
 
 def index_for(store, index, folder: Path) -> TextIndex:
-    """The text index of `index`'s fiches in `folder`, built if missing.
-
-    Its rowids are the ordinals of `index`: the file is named by the store version and by
-    the digest of the numbering, so that it never outlives either.
-    """
-    path = folder / f"search-{index.version}-{index.digest}.sqlite"
+    """The text index of `index`'s fiches in `folder`: its file brought up to date (built
+    if missing), its row ids mapped to `index`'s ordinals."""
     found = _indexes.get(folder)
-    if found is not None and found.path == path and path.exists():
+    if found is not None and found.index is index:
         return found
+    identity = facets.split_version(index.version)[0]
+    path = folder / f"search-{hashlib.sha256(identity.encode()).hexdigest()[:16]}.sqlite"
     with _lock:
-        if not path.exists():
+        file = _files.get(folder)
+        if file is None or file.path != path:
             folder.mkdir(parents=True, exist_ok=True)
-            build(path, documents(store, index))
+            file = _files[folder] = TextFile(path)
             for old in folder.glob("search-*.sqlite"):
                 if old != path:
                     old.unlink(missing_ok=True)
+    with file.lock:
         found = _indexes.get(folder)
-        if found is None or found.path != path:
-            found = _indexes[folder] = TextIndex(path)
+        if found is not None and found.index is index:
+            return found
+        if not path.exists():
+            file._rebuild(store, index)
+        else:
+            file.follow(store, index)
+        found = _indexes[folder] = TextIndex(file, index)
     return found
 
 

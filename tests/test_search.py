@@ -90,14 +90,28 @@ def test_snippets_mark_the_words_found(seed):
     assert marked and all("\x02" in s and "\x03" in s for s in marked.values())
 
 
-def test_one_file_per_version_and_numbering(tmp_path):
+def test_one_file_per_store(tmp_path):
     store = synthetic_store(50)
     index = FacetIndex.from_store(store)
     first = search.index_for(store, index, tmp_path)
-    assert first.path.name == f"search-{index.version}-{index.digest}.sqlite"
     with sqlite3.connect(first.path) as db:
         assert db.execute("SELECT count(*) FROM fiches").fetchone() == (50,)
+        assert db.execute("SELECT count(*) FROM docs").fetchone() == (50,)
     other = synthetic_store(60, seed=2)
     second = search.index_for(other, FacetIndex.from_store(other), tmp_path)
     assert not first.path.exists() and second.path.exists()
     assert [p.name for p in tmp_path.iterdir()] == [second.path.name]
+
+
+def test_rowids_become_the_ordinals_of_the_facet_index(seed):
+    index, text_index = seed
+    found = text_index.match("cooperation")
+    with sqlite3.connect(text_index.path) as db:
+        iris = {
+            iri
+            for (iri,) in db.execute(
+                "SELECT iri FROM docs WHERE id IN (SELECT rowid FROM fiches WHERE fiches MATCH ?)",
+                (search.match_expression("cooperation"),),
+            )
+        }
+    assert {index.fiches[n].iri for n in found} == iris
