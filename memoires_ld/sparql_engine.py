@@ -181,14 +181,11 @@ class Engine:
         body = out.getvalue()
         return {"status": "ok", "kind": kind, "format": name, "length": len(body)}, body
 
-    # -- updates (off unless SPARQL_UPDATE; see update()) --------------------------------
-    def update(self, operation: Operation, base: str) -> None:
-        """Apply a SPARQL Update to the store itself, in-process and in one transaction.
-
-        Only with SPARQL_UPDATE (tests, until writes go through authentication and the
-        history of writes.py): no validation, no revision is recorded; the write count is
-        raised so that the store version, ETags and caches move on.
-        """
+    # -- updates (off unless SPARQL_UPDATE) ---------------------------------------------
+    def update(self, operation: Operation, base: str, agent: str) -> list:
+        """Apply a SPARQL Update to the fiches it writes, through the validated write path
+        (sparql_update.py): one transaction, one revision per fiche changed, by `agent`."""
+        from . import sparql_update
         from .sparql import SparqlError
 
         text = operation.text
@@ -203,10 +200,12 @@ class Engine:
                     "peuvent pas être employés ensemble (SPARQL 1.1 Protocol §2.2.3)."
                 )
             text = sparql_text.with_using(text, operation.default_graphs, operation.named_graphs)
-        self.apply(text, base)
+        return sparql_update.run(self.store, text, base, agent=agent)
 
     def apply(self, update: str, base: str | None = None) -> None:
-        """Write to the store in one SPARQL Update transaction; raise the write count."""
+        """Write to the store in one SPARQL Update transaction, raising the write count,
+        WITHOUT validation or history: for data that is not fiches (test fixtures such as
+        the W3C test graphs). No request reaches it: the endpoint writes through update()."""
         from .history import META, META_GRAPH, WRITES, write_count
 
         if not self.store.writable:

@@ -1,8 +1,9 @@
 """The Graph Store HTTP Protocol (SPARQL 1.1 GSP), indirect identification, as functions.
 
 `?graph=<iri>` names a graph, `?default` the store's default graph (§4.2). Reading (GET,
-HEAD) is always allowed; writing (PUT replaces, POST merges or creates, DELETE removes) only
-with SPARQL_UPDATE — for tests until writes go through authentication.
+HEAD) any graph is always allowed. Writing, with SPARQL_UPDATE and an editor's API token
+(web/graph_store.py), is to the graphs of fiches only and goes through writes.py: PUT
+replaces (or creates) the fiche, POST adds to it, DELETE retires it.
 
 Note: `?default` is the store's own default graph (the provenance of the imports), not the
 union that SPARQL queries see as their default graph (sd:UnionDefaultGraph): that union is
@@ -15,9 +16,13 @@ from collections.abc import Iterable, Mapping
 
 import pyoxigraph as ox
 
+from . import history, writes
 from .errors import BadRequest, UnsupportedMediaType
+from .history import Revision
+from .iris import Iris
 from .sparql import SparqlError
-from .sparql_engine import Engine
+from .sparql_update import DEFAULT as update_default
+from .sparql_update import as_graph, fiche_graph
 from .store import Store
 
 DEFAULT = ""  # the target of ?default
@@ -48,7 +53,7 @@ def exists(store: Store, name: str) -> bool:
     return name == DEFAULT or store.has_graph(name)
 
 
-def triples(store: Store, name: str) -> list[ox.Triple]:
+def triples_of(store: Store, name: str) -> list[ox.Triple]:
     return [q.triple for q in store.match(None, None, None, _graph(name))]
 
 
@@ -66,32 +71,32 @@ def parse(body: bytes, media_type: str | None, base: str) -> list[ox.Triple]:
         raise BadRequest(f"Le document {fmt.name} est invalide : {error}") from None
 
 
-def put(engine: Engine, name: str, content: Iterable[ox.Triple]) -> bool:
-    """Replace a graph's content (§5.3); True if the graph was created."""
-    created = not exists(engine.store, name)
-    clear = "CLEAR SILENT DEFAULT" if name == DEFAULT else f"DROP SILENT GRAPH <{name}>"
-    create = "" if name == DEFAULT else f"CREATE SILENT GRAPH <{name}> ;"
-    engine.apply(f"{clear} ; {create} {_insert(name, content)}")
-    return created
+def fiche_tag(store: Store, name: str) -> str:
+    """The tag of the fiche whose graph `name` is; GraphRefused (403) for any other graph."""
+    return fiche_graph(Iris(store.base), name or update_default)
 
 
-def post(engine: Engine, name: str, content: Iterable[ox.Triple]) -> bool:
-    """Merge content into a graph (§5.5); True if the graph was created."""
-    created = not exists(engine.store, name)
-    create = "" if name == DEFAULT else f"CREATE SILENT GRAPH <{name}> ;"
-    engine.apply(f"{create} {_insert(name, content)}")
-    return created
-
-
-def delete(engine: Engine, name: str) -> bool:
-    """Remove a graph (§5.4); False if there was none."""
-    if not exists(engine.store, name):
-        return False
-    engine.apply("CLEAR DEFAULT" if name == DEFAULT else f"DROP GRAPH <{name}>")
-    return True
-
-
-def _insert(name: str, content: Iterable[ox.Triple]) -> str:
-    lines = "\n".join(f"{t.subject} {t.predicate} {t.object} ." for t in content)
-    body = lines if name == DEFAULT else f"GRAPH <{name}> {{ {lines} }}"
-    return f"INSERT DATA {{ {body} }}"
+def write(
+    store: Store,
+    method: str,
+    name: str,
+    content: Iterable[ox.Triple] | None,
+    *,
+    agent: str,
+    if_match: str | None,
+) -> Revision:
+    """A write to a fiche's graph, through the write path (§5.3–5.5): PUT replaces or
+    creates the fiche, POST adds to it (or creates it), DELETE retires it (410 afterwards).
+    Any other graph: GraphRefused (403)."""
+    tag = fiche_tag(store, name)
+    exists = store.has_graph(name)
+    if method == "DELETE":
+        change = writes.Change("retire", tag, None, if_match)
+    else:
+        triples = set(content or ())
+        if method == "POST":
+            triples |= set(triples_of(store, name))
+        kind = "replace" if exists else "create"
+        change = writes.Change(kind, tag, as_graph(triples), if_match if exists else None)
+    done = writes.apply_changes(store, [change], agent=agent, reason=f"Graph Store ({method}).")
+    return done[0] if done else history.revision(store, tag, history.head_number(store, tag))

@@ -178,11 +178,15 @@ def validate(data: Graph, *, shapes: Graph | None = None) -> Report:
 
 def validate_many(graphs: Iterable[Graph], *, shapes: Graph | None = None) -> Report:
     """Validate each fiche graph on its own and put the reports together."""
+    return merge(validate(data, shapes=shapes) for data in graphs)
+
+
+def merge(reports: Iterable[Report]) -> Report:
+    """Several reports as one: one sh:ValidationReport holding every result."""
     merged = Report(conforms=True, graph=bind_prefixes(Graph()))
     root = BNode()
     shacl_conforms = True
-    for data in graphs:
-        report = validate(data, shapes=shapes)
+    for report in reports:
         merged.conforms = merged.conforms and report.conforms
         merged.violations += report.violations
         merged.warnings += report.warnings

@@ -24,6 +24,7 @@ import logging
 import re
 import threading
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -109,6 +110,66 @@ def current_graph(store: Store, tag: str) -> Graph | None:
         return None
     text = "\n".join(f"{q.triple} ." for q in store.graph_quads(fiche))
     return bind_prefixes(Graph()).parse(data=text, format="nt")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One fiche's part of a write that changes several at once (see `apply_changes`)."""
+
+    kind: str  # "create", "replace" or "retire"
+    tag: str
+    graph: Graph | None = None  # the new graph (None to retire)
+    if_match: str | None = None
+
+
+def apply_changes(
+    store: Store, changes: list[Change], *, agent: str, reason: str | None = None
+) -> list[Revision]:
+    """Write several fiches all at once or not at all: each is checked and validated as by
+    the functions above; if one fails, nothing is stored (its error, or one 422 whose
+    report holds every fiche at fault); else one SPARQL Update request applies every graph
+    and every revision (one transaction). Returns the revisions of the fiches that changed.
+    """
+    iris = Iris(store.base)
+    prepared: list[tuple[Change, set[ox.Triple] | None]] = []
+    invalid: list[InvalidFiche] = []
+    for change in changes:
+        try:
+            new = None
+            if change.graph is not None:
+                tag, new = _prepare(store, change.graph, stamp=True)
+                if tag != change.tag:
+                    raise _invalid(
+                        change.graph,
+                        [iris.fiche(tag)],
+                        f"Le graphe de la fiche « {change.tag} » décrit la fiche « {tag} ».",
+                        f"The graph of the record “{change.tag}” describes the record “{tag}”.",
+                    )
+            prepared.append((change, new))
+        except InvalidFiche as error:
+            invalid.append(error)
+    if len(invalid) == 1:
+        raise invalid[0]
+    if invalid:
+        raise InvalidFiche(
+            f"{len(invalid)} fiches ne respectent pas les formes : rien n'a été enregistré.\n"
+            + "\n".join(error.message for error in invalid),
+            report=validation.merge(error.report for error in invalid),
+        )
+    _check_writable(store)
+    revisions, ops, quads = [], [], []
+    with _LOCK:
+        for change, new in prepared:
+            revision, more_ops, more_quads = _plan(
+                store, change.tag, change.kind, new, agent, change.if_match, reason, None
+            )
+            if more_ops or more_quads:
+                revisions.append(revision)
+                ops += more_ops
+                quads += more_quads
+        if ops or quads:
+            _run(store, ops, quads)
+    return revisions
 
 
 # --------------------------------------------------------------------- checking the graph
@@ -263,51 +324,71 @@ def _apply(
     reason: str | None,
     data_digest: str | None,
 ) -> Revision:
-    iris = Iris(store.base)
-    fiche = N(iris.fiche(tag))
+    _check_writable(store)
+    with _LOCK:
+        revision, ops, quads = _plan(store, tag, kind, new, agent, if_match, reason, data_digest)
+        if ops or quads:
+            _run(store, ops, quads)
+        return revision
+
+
+def _check_writable(store: Store) -> None:
     if not store.writable:
         raise ReadOnly(
             "Ce serveur ne peut pas enregistrer : sa base est ouverte en lecture seule "
             "(plusieurs processus). Relancez-le avec un seul processus (WORKERS = 1)."
         )
-    with _LOCK:
-        exists = store.has_graph(fiche.value)
-        _check_state(store, tag, kind, exists)
-        _check_if_match(store, tag, exists, if_match)
-        current = {q.triple for q in store.match(None, None, None, fiche)}
-        added = (new or set()) - current
-        removed = current - (new or set())
-        number = history.head_number(store, tag)
-        if kind == "replace" and not added and not removed:
-            if data_digest is not None:
-                _run(store, _digest_ops(iris, tag, data_digest), [])
-            return history.revision(store, tag, number)
-        revision = Revision(
-            tag=tag,
-            number=number + 1,
-            iri=str(iris.revision(tag, number + 1)),
-            kind=kind,
-            agent=agent,
-            agent_iri=str(iris.user(agent)),
-            at=now(precise=True),
-            reason=reason or "",
-            added=len(added),
-            removed=len(removed),
-        )
-        ops = [f"DROP SILENT GRAPH {fiche}", f"DROP SILENT GRAPH {N(iris.tombstone(tag))}"]
-        hist = N(iris.history(tag))
-        for p in ("last", "totalItems"):
-            ops.append(f"DELETE WHERE {{ GRAPH {hist} {{ {hist} {N(AS[p])} ?o }} }}")
-        quads = [ox.Quad(t.subject, t.predicate, t.object, fiche) for t in new or ()]
-        quads += history.record(iris, revision, sorted(added, key=str), sorted(removed, key=str))
-        if kind == "retire":
-            # The digest of its data/ file, if any, stays: an unchanged file does not bring
-            # back a fiche retired on the web.
-            quads += history.tombstone(iris, revision, _title(current))
-        elif data_digest is not None:
-            ops += _digest_ops(iris, tag, data_digest)
-        _run(store, ops, quads)
-        return revision
+
+
+def _plan(
+    store: Store,
+    tag: str,
+    kind: str,
+    new: set[ox.Triple] | None,
+    agent: str,
+    if_match: str | None,
+    reason: str | None,
+    data_digest: str | None,
+) -> tuple[Revision, list[str], list[ox.Quad]]:
+    """Check a write against the store (under _LOCK) and return its revision and what to
+    run: operations and quads to insert (none when nothing changes)."""
+    iris = Iris(store.base)
+    fiche = N(iris.fiche(tag))
+    exists = store.has_graph(fiche.value)
+    _check_state(store, tag, kind, exists)
+    _check_if_match(store, tag, exists, if_match)
+    current = {q.triple for q in store.match(None, None, None, fiche)}
+    added = (new or set()) - current
+    removed = current - (new or set())
+    number = history.head_number(store, tag)
+    if kind == "replace" and not added and not removed:
+        ops = _digest_ops(iris, tag, data_digest) if data_digest is not None else []
+        return history.revision(store, tag, number), ops, []
+    revision = Revision(
+        tag=tag,
+        number=number + 1,
+        iri=str(iris.revision(tag, number + 1)),
+        kind=kind,
+        agent=agent,
+        agent_iri=str(iris.user(agent)),
+        at=now(precise=True),
+        reason=reason or "",
+        added=len(added),
+        removed=len(removed),
+    )
+    ops = [f"DROP SILENT GRAPH {fiche}", f"DROP SILENT GRAPH {N(iris.tombstone(tag))}"]
+    hist = N(iris.history(tag))
+    for p in ("last", "totalItems"):
+        ops.append(f"DELETE WHERE {{ GRAPH {hist} {{ {hist} {N(AS[p])} ?o }} }}")
+    quads = [ox.Quad(t.subject, t.predicate, t.object, fiche) for t in new or ()]
+    quads += history.record(iris, revision, sorted(added, key=str), sorted(removed, key=str))
+    if kind == "retire":
+        # The digest of its data/ file, if any, stays: an unchanged file does not bring
+        # back a fiche retired on the web.
+        quads += history.tombstone(iris, revision, _title(current))
+    elif data_digest is not None:
+        ops += _digest_ops(iris, tag, data_digest)
+    return revision, ops, quads
 
 
 def _check_state(store: Store, tag: str, kind: str, exists: bool) -> None:

@@ -1,23 +1,28 @@
 """The Graph Store HTTP Protocol at /sparql/graph (indirect identification: ?graph=, ?default).
 
 Reading is public: every named graph of the store, and its default graph, in each RDF
-format, with ETag/304 and 404 for a graph the store lacks. Writing is off by default (403);
-with SPARQL_UPDATE=True (a throwaway instance) the W3C GSP manifest for indirect
-identification (tests/data/w3c/graph-store-protocol/manifest-indirect.ttl) passes as
-written. Direct identification (a graph's own URL as the request URL) is not offered: our
-graphs are named by the fiches' IRIs, which already serve the fiche documents.
+format, with ETag/304 and 404 for a graph the store lacks. Writing is off by default (403).
+With SPARQL_UPDATE=True it is a door of the write path (#5): an editor's token, the graphs
+of fiches only — tested in tests/test_sparql_writes.py. The W3C GSP manifest for indirect
+identification (tests/data/w3c/graph-store-protocol/manifest-indirect.ttl): its read-only
+entry passes as written; its writes name graphs that are not fiches (www.example): 401
+without a token, 403 naming the graph with one, nothing written. Direct identification
+(a graph's own URL as the request URL) is not offered: our graphs are named by the fiches'
+IRIs, which already serve the fiche documents.
 """
 
 from __future__ import annotations
 
 import json
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
 from sparql_server import W3C, rdf_graph, serve
 from w3c_manifest import read_manifest, run
+
+from memoires_ld.accounts import Accounts
 
 MANIFEST = W3C / "graph-store-protocol" / "manifest-indirect.ttl"
 TESTS = read_manifest(MANIFEST, "/gsp", "/sparql/graph")
@@ -33,7 +38,11 @@ def readonly(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def writable(tmp_path_factory):
-    with serve(tmp_path_factory.mktemp("gsp-writable"), SPARQL_UPDATE=True) as server:
+    tmp = tmp_path_factory.mktemp("gsp-writable")
+    with serve(tmp, SPARQL_UPDATE=True) as server:
+        accounts = Accounts(tmp / "instance")
+        accounts.add("robot", "un mot de passe sûr", "editor")
+        server.token = accounts.create_token("robot")[1]
         yield server
 
 
@@ -51,27 +60,47 @@ def test_the_manifest_has_every_indirect_test():
     ]
 
 
-@pytest.mark.parametrize("test", TESTS, ids=lambda t: t.id)
-def test_graph_store_protocol_with_writes_on(writable, test):
-    """GSP manifest-indirect.ttl, each entry as written (SPARQL_UPDATE=True), each on a store
-    without the graphs of the others (several expect 201 Created for the same graph)."""
-    engine = writable.app.extensions["sparql"]
-    for graph in engine.store.ox.named_graphs():
-        if graph.value.startswith(("http://www.example/", writable.base + "sparql/graph/")):
-            engine.apply(f"DROP GRAPH {graph}")
+READ_ONLY = [t for t in TESTS if all(r.method in ("GET", "HEAD") for r in t.requests)]
+WRITES = [t for t in TESTS if t not in READ_ONLY]
+
+
+def test_one_entry_only_reads():
+    assert [t.id for t in READ_ONLY] == ["head_non_existing_indirect"]
+
+
+@pytest.mark.parametrize("test", READ_ONLY, ids=lambda t: t.id)
+def test_graph_store_protocol_reads(readonly, writable, test):
+    """The manifest's read-only entry, as written, writes off and on."""
+    run(readonly, test)
     run(writable, test)
 
 
-def test_a_graph_written_is_seen_by_sparql(writable):
-    turtle = b"<http://www.example/s> <http://www.example/p> 'o' ."
-    target = "/sparql/graph?graph=" + quote("http://www.example/g", safe="")
-    status, _, _ = writable.request("PUT", target, turtle, {"Content-Type": "text/turtle"})
-    assert status in (201, 204)
-    query = "ASK { GRAPH <http://www.example/g> { <http://www.example/s> ?p 'o' } }"
-    status, _, body = writable.request(
-        "GET", "/sparql?query=" + quote(query), headers={"Accept": "application/json"}
-    )
-    assert status == 200 and json.loads(body)["boolean"] is True
+@pytest.mark.parametrize("test", WRITES, ids=lambda t: t.id)
+def test_graph_store_protocol_writes_name_no_fiche(writable, test):
+    """The manifest's first write of each entry: 401 anonymous, 403 with a token (its graph
+    is not a fiche's; 400 for POST to the store itself, which names no fiche)."""
+    first = test.requests[0]
+    store = writable.app.extensions["store"]
+    version = store.version
+    status, headers, _ = writable.request(first.method, first.path, first.body, first.headers)
+    assert status == 401 and headers["www-authenticate"].startswith("Bearer")
+    authorised = first.headers | {
+        "Authorization": f"Bearer {writable.token}",
+        "Accept": "application/json",
+    }
+    status, _, body = writable.request(first.method, first.path, first.body, authorised)
+    refused = json.loads(body)
+    if first.path == "/sparql/graph":
+        assert status == 400 and "POST /fiches" in refused["message"]
+    else:
+        assert status == 403 and refused["error"] == "graphe-interdit", body
+        assert refused["graph"] == target_graph(first.path)
+    assert store.version == version
+
+
+def target_graph(path: str) -> str:
+    query = parse_qs(urlsplit(path).query, keep_blank_values=True)
+    return query["graph"][0] if "graph" in query else "DEFAULT"
 
 
 @pytest.mark.parametrize("accept", FORMATS)

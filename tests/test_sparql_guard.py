@@ -23,6 +23,7 @@ from sparql_server import LiveServer, json_results, make_app, rdf_graph
 from werkzeug.serving import make_server
 
 from memoires_ld import sparql_text
+from memoires_ld.accounts import Accounts
 from memoires_ld.sparql_text import Refused
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -165,16 +166,24 @@ def test_from_graph_and_describe_fetch_nothing(app, listener, query):
 
 
 def test_updates_are_scanned_too(tmp_path, listener):
+    """By an editor, into a fiche's graph: still no LOAD, no SERVICE outside the allowlist."""
     app = make_app(tmp_path, SPARQL_UPDATE=True)
+    accounts = Accounts(tmp_path / "instance")
+    accounts.add("robot", "un mot de passe sûr", "editor")
+    token = accounts.create_token("robot")[1]
     client = app.test_client()
     before = listener.connections
+    fiche = app.config["IRIS"].fiche("AtelierCohesionDEquipe")
     updates = [
-        f"LOAD <{listener.url}>",
-        f"INSERT {{ ?s ?p ?o }} WHERE {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} }}",
+        f"LOAD <{listener.url}> INTO GRAPH <{fiche}>",
+        f"INSERT {{ GRAPH <{fiche}> {{ ?s ?p ?o }} }} "
+        f"WHERE {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} }}",
     ]
     for update in updates:
         response = client.post(
-            "/sparql", data={"update": update}, headers={"Accept": "application/json"}
+            "/sparql",
+            data={"update": update},
+            headers={"Accept": "application/json", "Authorization": f"Bearer {token}"},
         )
         assert response.status_code == 400
         assert json.loads(response.data)["error"] in ("load-interdit", "service-interdit")

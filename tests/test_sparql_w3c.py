@@ -8,7 +8,11 @@ to our `/sparql`), with the fixture graphs of `ut:graphData` loaded first.
 
 * On the instance as configured by default (updates off), every query test and every
   bad_* test passes as written; each update_* test gets 403 with a message, as required.
-* On a throwaway instance with SPARQL_UPDATE=True, all 34 tests pass as written.
+* With SPARQL_UPDATE=True, updates are a door of the write path (#5): an editor's API token,
+  the graphs of fiches only (tests/test_sparql_writes.py). There, every bad_* test passes as
+  written with the token added (400 for the request itself, not 401/403); each update_*
+  test writes graphs that are not fiches (CLEAR ALL, kasei.us, example.org): 401 without a
+  token, 403 naming the graph with one, and nothing is written.
 
 The three Service Description tests carry no machine-readable detail; what they check comes
 from the SD conformance section and the reference validator (kasei/sparql11-sdvalidator):
@@ -27,6 +31,8 @@ from rdflib import RDF, Graph, Namespace, URIRef
 from rdflib.collection import Collection
 from sparql_server import W3C, load_w3c_dataset, rdf_graph, results, serve
 from w3c_manifest import MF, read_manifest, run
+
+from memoires_ld.accounts import Accounts
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 VOID = Namespace("http://rdfs.org/ns/void#")
@@ -52,7 +58,12 @@ def readonly(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def writable(tmp_path_factory):
-    with serve(tmp_path_factory.mktemp("writable"), SPARQL_UPDATE=True) as server:
+    tmp = tmp_path_factory.mktemp("writable")
+    with serve(tmp, SPARQL_UPDATE=True) as server:
+        accounts = Accounts(tmp / "instance")
+        accounts.add("robot", "un mot de passe sûr", "editor")
+        server.token = accounts.create_token("robot")[1]
+        load_w3c_dataset(server.app)
         yield server
 
 
@@ -73,32 +84,59 @@ def test_updates_are_refused_by_default(readonly, test_id):
     assert status == 403
     assert "text/plain" in headers["content-type"]
     assert "désactivées" in body.decode()
-    # Nothing was written: the fixture graphs are still there.
+    assert_w3c_data_intact(readonly)
+
+
+def assert_w3c_data_intact(server) -> None:
     query = "ASK { GRAPH <http://kasei.us/2009/09/sparql/data/data1.rdf> { ?s ?p ?o } }"
-    status, headers, body = readonly.request(
+    status, headers, body = server.request(
         "POST", "/sparql", query.encode(), {"Content-Type": "application/sparql-query"}
     )
-    assert bool(results(body, headers["content-type"])) is True
+    assert status == 200 and bool(results(body, headers["content-type"])) is True
 
 
-@pytest.mark.parametrize("test", PROTOCOL, ids=lambda t: t.id)
-def test_protocol_with_updates_on(writable, test):
-    """Every Protocol manifest entry, as written, on an instance with SPARQL_UPDATE=True."""
-    if test.graph_data:
-        load_w3c_dataset(writable.app)
-    run(writable, test)
+@pytest.mark.parametrize(
+    "test", [t for t in PROTOCOL if t.id.startswith("bad_")], ids=lambda t: t.id
+)
+def test_bad_requests_with_updates_on(writable, test):
+    """bad_* entries as written, with an editor's token: refused for what they are (4xx but
+    not 401/403: the credentials are good), nothing written."""
+    version = writable.app.extensions["store"].version
+    for request in test.requests:
+        headers = request.headers | {"Authorization": f"Bearer {writable.token}"}
+        status, _, body = writable.request(request.method, request.path, request.body, headers)
+        assert 400 <= status < 500 and status not in (401, 403), (status, body)
+    assert writable.app.extensions["store"].version == version
+    assert_w3c_data_intact(writable)
+
+
+@pytest.mark.parametrize("test_id", UPDATE_TESTS)
+def test_w3c_updates_with_updates_on(writable, test_id):
+    """update_* entries: anonymous → 401; with an editor's token → 403 naming the first
+    graph that is not a fiche's; nothing written either way."""
+    first = next(t for t in PROTOCOL if t.id == test_id).requests[0]
+    version = writable.app.extensions["store"].version
+    status, headers, body = writable.request(first.method, first.path, first.body, first.headers)
+    assert status == 401 and headers["www-authenticate"].startswith("Bearer")
+    authorised = first.headers | {"Authorization": f"Bearer {writable.token}"}
+    accept = {"Accept": "application/json"}
+    status, headers, body = writable.request(
+        first.method, first.path, first.body, authorised | accept
+    )
+    assert status == 403, body
+    refused = json.loads(body)
+    assert refused["error"] == "graphe-interdit" and refused["graph"] in refused["message"]
+    assert writable.app.extensions["store"].version == version
+    assert_w3c_data_intact(writable)
 
 
 def test_update_requests_go_by_post_only(writable):
     """bad_update_get, more precisely: the update is not run (the data is still there)."""
-    load_w3c_dataset(writable.app)
-    status, _, _ = writable.request("GET", "/sparql?update=CLEAR%20ALL")
-    assert status == 400
-    ask = b"ASK { GRAPH ?g { ?s ?p ?o } }"
-    status, headers, body = writable.request(
-        "POST", "/sparql", ask, {"Content-Type": "application/sparql-query"}
+    status, _, _ = writable.request(
+        "GET", "/sparql?update=CLEAR%20ALL", headers={"Authorization": f"Bearer {writable.token}"}
     )
-    assert bool(results(body, headers["content-type"])) is True
+    assert status == 400
+    assert_w3c_data_intact(writable)
 
 
 # -- Service Description (service-description/manifest.ttl) ------------------------------

@@ -8,7 +8,8 @@
 * Rate limit: failed logins are counted per account and per client, in memory; past
   LOGIN_ATTEMPTS in LOGIN_WINDOW seconds, logging in answers 429 with Retry-After.
 * API: `Authorization: Bearer mld_<id>_<secret>` (accounts.py); 401 without credentials,
-  403 for an account that may not write.
+  403 for an account that may not write. SPARQL Update and the graph store take the token
+  only (no session cookie).
 """
 
 from __future__ import annotations
@@ -90,11 +91,20 @@ def _from_session() -> Account | None:
     return accounts().get(name) if name else None
 
 
-def writer() -> Account:
-    """The account of a request that writes: 401 without one, 403 if it may not write."""
-    account = current_account()
+def writer(*, token_only: bool = False) -> Account:
+    """The account of a request that writes: 401 without one, 403 if it may not write.
+
+    `token_only`: a session's login does not count (the SPARQL endpoint and the graph
+    store take requests without a CSRF token: a page elsewhere could post to them).
+    """
+    account = _from_token() if token_only else current_account()
     if account is None:
-        raise Unauthorized()
+        raise Unauthorized(
+            "Envoyez le jeton d'API d'un compte qui peut écrire : "
+            "Authorization: Bearer <jeton> (memoires-ld token create)."
+            if token_only
+            else "Connectez-vous, ou envoyez un jeton d'API."
+        )
     if not account.can_write:
         raise Forbidden(f"Le compte « {account.name} » peut lire mais pas écrire.")
     return account

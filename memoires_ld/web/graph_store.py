@@ -1,24 +1,27 @@
 """The Graph Store HTTP Protocol at /sparql/graph (indirect identification: ?graph=, ?default).
 
 GET and HEAD serve a graph in Turtle, JSON-LD, N-Triples or RDF/XML (Accept, ?format=), with
-an ETag of the store version: 404 for a graph the store does not have. PUT, POST and DELETE
-answer 403 unless SPARQL_UPDATE is on (tests only, see memoires_ld/sparql_graphs.py).
+an ETag (a fiche's: the one If-Match takes; else of the store version): 404 for a graph the
+store does not have. PUT, POST and DELETE: 403 unless SPARQL_UPDATE is on; then an editor's
+or admin's API token (401 without), a fiche's graph only (403 for any other), through the
+write path (422 if invalid; If-Match required to change an existing fiche: 428, 412).
 """
 
 from __future__ import annotations
 
 import hashlib
-import uuid
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, request
 
+from .. import history
 from .. import sparql_graphs as graphs
-from ..errors import MemoiresError, NotFound
+from ..errors import MemoiresError, NotFound, PreconditionRequired
+from ..iris import Iris
 from ..namespaces import PREFIXES
-from ..sparql import MethodNotAllowed, SparqlError, UpdateDisabled
+from ..sparql import MethodNotAllowed, SparqlError
 from .negotiation import RDF_FORMATS, negotiate
-from .sparql import CACHE_CONTROL, _error, accept, engine
+from .sparql import CACHE_CONTROL, _error, accept, writer_account
 
 bp = Blueprint("graph_store", __name__)
 bp.register_error_handler(MemoiresError, _error)
@@ -34,8 +37,6 @@ def graph_store():
         return read(name)
     if request.method == "PATCH":
         raise MethodNotAllowed("PATCH", "GET, HEAD, PUT, POST, DELETE")
-    if not engine().limits.update:
-        raise UpdateDisabled()
     return write(name)
 
 
@@ -44,12 +45,15 @@ def read(name: str) -> Response:
     fmt = negotiate(accept(), explicit=request.args.get("format"), offered=RDF_FORMATS)
     if not graphs.exists(store, name):
         raise NotFound(f"Le store n'a pas de graphe <{name}>.")
-    tag = f"{store.version}-{fmt.name}-{_digest(name)}"
+    fiche = Iris(store.base).tag_of(name) if name else None
+    state = history.state(store, fiche) if fiche else None
+    # a fiche's graph: its state first, as If-Match compares it (history.same_state)
+    tag = f"{state}-graph-{fmt.name}" if state else f"{store.version}-{fmt.name}-{_digest(name)}"
     if request.if_none_match.contains(tag):
         response = Response(status=304)
     else:
         prefixes = None if fmt.oxigraph == ox.RdfFormat.N_TRIPLES else PREFIXES
-        body = ox.serialize(graphs.triples(store, name), format=fmt.oxigraph, prefixes=prefixes)
+        body = ox.serialize(graphs.triples_of(store, name), format=fmt.oxigraph, prefixes=prefixes)
         response = Response(body, mimetype=fmt.media_type)
     response.set_etag(tag)
     response.vary.add("Accept")
@@ -58,22 +62,31 @@ def read(name: str) -> Response:
 
 
 def write(name: str | None) -> Response:
-    if request.method == "DELETE":
-        if name is None:
-            raise SparqlError("Indiquez le graphe à supprimer : ?graph=<IRI> ou ?default.")
-        if not graphs.delete(engine(), name):
-            raise NotFound(f"Le store n'a pas de graphe <{name}>.")
-        return Response(status=204)
-    created_iri = None
-    if name is None:  # POST to the store itself: a new graph, named by us (GSP §5.5)
-        if request.method != "POST":
-            raise SparqlError("Indiquez le graphe : ?graph=<IRI> ou ?default.")
-        name = created_iri = str(current_app.config["IRIS"].sparql(f"graph/{uuid.uuid4().hex}"))
-    content = _content(name)
-    created = (graphs.put if request.method == "PUT" else graphs.post)(engine(), name, content)
-    response = Response(status=201 if created else 204)
-    if created_iri:
-        response.headers["Location"] = created_iri
+    account = writer_account()
+    if name is None:
+        raise SparqlError(
+            "Indiquez le graphe de la fiche : ?graph=<IRI de la fiche> (ou envoyez une "
+            "nouvelle fiche à POST /fiches)."
+        )
+    store = current_app.extensions["store"]
+    tag = graphs.fiche_tag(store, name)
+    exists = graphs.exists(store, name)
+    if_match = request.headers.get("If-Match")
+    if exists and not if_match:
+        current = history.etag(store, tag)
+        raise PreconditionRequired(
+            "Envoyez l'en-tête If-Match avec l'ETag du graphe tel que vous l'avez lu : sans "
+            "lui, vous pourriez effacer la modification de quelqu'un d'autre.",
+            headers={"ETag": current} if current else None,
+        )
+    content = None if request.method == "DELETE" else _content(name)
+    revision = graphs.write(
+        store, request.method, name, content, agent=account.name, if_match=if_match
+    )
+    response = Response(status=201 if not exists and request.method != "DELETE" else 204)
+    response.headers["Content-Location"] = revision.iri
+    if revision.kind != "retire":
+        response.set_etag(f"{history.state(store, revision.tag)}-graph")
     return response
 
 

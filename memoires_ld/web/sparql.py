@@ -33,7 +33,7 @@ from ..sparql import (
     result_format,
 )
 from ..sparql_engine import Engine, Limits
-from . import errors
+from . import auth, errors
 from .negotiation import BY_MEDIA_TYPE, BY_NAME, RDF_FORMATS, NotAcceptable, negotiate
 
 bp = Blueprint("sparql", __name__)
@@ -103,13 +103,28 @@ def endpoint():
             return editor(request.args.get("query"))
         return service_description()
     if operation.kind == "update":
-        if not engine().limits.update:
-            raise UpdateDisabled()
-        engine().update(operation, endpoint_iri())
-        return Response(status=204)
+        account = writer_account()
+        revisions = engine().update(operation, endpoint_iri(), account.name)
+        return written(revisions)
     if request.method != "POST" and not operation.formats and wants_html():
         return editor(operation.text)  # a link followed in a browser (?format= for data)
     return answer(operation)
+
+
+def writer_account():
+    """Who writes: 403 with SPARQL_UPDATE off, else an editor's or admin's API token (401)."""
+    if not engine().limits.update:
+        raise UpdateDisabled()
+    return auth.writer(token_only=True)
+
+
+def written(revisions: list) -> Response:
+    """The answer to a write: the revisions it recorded (none if nothing changed)."""
+    body = [
+        {"fiche": r.tag, "revision": r.iri, "kind": r.kind, "agent": r.agent} for r in revisions
+    ]
+    document = json.dumps({"revisions": body}, ensure_ascii=False)
+    return Response(document, 200, mimetype="application/json")
 
 
 def answer(operation: Operation) -> Response:
@@ -251,8 +266,8 @@ def service_description() -> Response:
 @bp.errorhandler(MemoiresError)
 def _error(error: MemoiresError):
     """French for people (the site's error page), JSON or plain text for programs."""
-    if wants_html():
-        return errors.respond(error)
+    if wants_html() or getattr(error, "report", None) is not None:
+        return errors.respond(error)  # a 422: the sh:ValidationReport, Turtle or JSON-LD
     explicit = {m for m, q in accept() if q > 0}
     if explicit & {"application/json", "application/sparql-results+json", "application/ld+json"}:
         body, media_type = json.dumps(error.as_dict(), ensure_ascii=False), "application/json"
