@@ -35,14 +35,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pyoxigraph as ox
-from rdflib import Graph
+from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, SH, VOID, XSD
 
 from . import validation
 from .history import N, date_time
 from .iris import Iris
 from .licences import WITHHELD, open_licences
-from .namespaces import MLD, SCHEMA, W3ID, bind_prefixes
+from .namespaces import MLD, SCHEMA, bind_prefixes
 from .peers import ETAG, LAST_MODIFIED, Peer, State, allowed_origins, state
 from .store import Store
 from .writes import ACCOUNT_PREDICATES, AGENT_PREDICATES, COUNT_WRITE, insert
@@ -52,6 +52,7 @@ HARVEST_AGENT = "harvest"
 #: Rejected fiches whose first message is kept in the sources graph.
 MESSAGES_KEPT = 20
 NEIGHBOUR_PREDICATES = frozenset(N(p) for p in AGENT_PREDICATES | ACCOUNT_PREDICATES)
+NAMES = NEIGHBOUR_PREDICATES - {N(RDF.type)}
 TYPE, FICHE, LICENSE = N(RDF.type), N(MLD.Fiche), N(DCTERMS.license)
 
 
@@ -107,11 +108,9 @@ def fiches_of(triples: Iterable[ox.Triple]) -> dict[str, list[ox.Triple]]:
                     todo.append(t.object)
         cited = {t.object for t in described if isinstance(t.object, ox.NamedNode)} - seen
         for other in sorted(cited, key=str):
-            if other.value.startswith(W3ID):
-                continue
-            described += [
-                t for t in by_subject.get(other, []) if t.predicate in NEIGHBOUR_PREDICATES
-            ]
+            said = [t for t in by_subject.get(other, []) if t.predicate in NEIGHBOUR_PREDICATES]
+            if any(t.predicate in NAMES for t in said):  # an agent or an account it cites
+                described += said
         found[fiche.value] = list(dict.fromkeys(described))
     return found
 
@@ -138,17 +137,22 @@ class Sorted:
 
 
 def sort_fiches(fiches: dict[str, list[ox.Triple]], open_: frozenset[str]) -> Sorted:
-    """Validate each fiche; keep the valid ones, their text only under an open licence."""
+    """Validate each fiche; keep the valid ones, their text only under an open licence.
+
+    A fiche that is not openly licensed may come without its text (a memoires-ld peer's
+    dumps leave it out, as ours do): a missing text is then no violation.
+    """
     result = Sorted()
+    withheld = {URIRef(p.value) for p in WITHHELD}
     for iri, triples in fiches.items():
         report = validation.validate(_rdflib(triples))
-        if not report.conforms:
-            first = report.violations[0]
-            result.rejected[iri] = f"{len(report.violations)} violation(s) : {first.message_fr}"[
-                :300
-            ]
+        opened = is_open(triples, iri, open_)
+        violations = [v for v in report.violations if opened or v.path not in withheld]
+        if violations:
+            message = f"{len(violations)} violation(s) : {violations[0].message_fr}"
+            result.rejected[iri] = message[:300]
             continue
-        if not is_open(triples, iri, open_):
+        if not opened:
             triples = [t for t in triples if t.predicate not in WITHHELD]
             result.withheld += 1
         result.kept[iri] = triples
@@ -174,7 +178,7 @@ def harvest(store: Store, settings: dict, peer: Peer, *, clock: Callable = now) 
     try:
         collected = None
         if previous.started is not None and (peer.kind or _detect(peer)) == "memoires-ld":
-            collected = feed(peer, fetcher, previous.started.isoformat())
+            collected = feed(peer, fetcher, previous.started.isoformat(timespec="seconds"))
             if collected is not None:
                 collected.etag, collected.last_modified = previous.etag, previous.last_modified
         if collected is None:

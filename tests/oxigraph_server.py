@@ -52,13 +52,15 @@ class OxigraphServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise AssertionError(f"oxigraph exited:\n{self.log.read_text()}")
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
             try:
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
                 connection.request("GET", "/query?query=ASK%7B%7D")
                 if connection.getresponse().status == 200:
                     return self
             except OSError:
                 time.sleep(0.05)
+            finally:
+                connection.close()
         raise AssertionError(f"oxigraph not ready after {timeout} s:\n{self.log.read_text()}")
 
     def stop(self) -> None:
