@@ -13,12 +13,12 @@ from . import peers as peers_module
 from .errors import MemoiresError
 
 
-def _open_store(settings: dict):
-    """The instance's store, writable; a clear error when a server holds it."""
+def _open_store(settings: dict, *, writable: bool = True):
+    """The instance's store; a clear error when a server holds it and we must write."""
     from .store import open_configured
 
     try:
-        return open_configured(settings, writable=True)
+        return open_configured(settings, writable=writable)
     except OSError as error:
         if "lock" not in str(error).lower():
             raise
@@ -82,7 +82,7 @@ def peers(ctx: click.Context):
 
     settings = ctx.obj
     chosen = peers_module.select(settings)
-    store = _open_store(settings)
+    store = _open_store(settings, writable=False)  # works while the server runs
     iris = Iris(store.base)
     header = ("nom", "URL", "type", "dernière moisson", "état", "gardées", "rejetées", "erreur")
     rows = [header]
