@@ -31,11 +31,12 @@ from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 from rdflib.namespace import DCTERMS, PROV, RDF, SH, VOID
 from servers import SEED, Server
 
-from memoires_ld import config, writes
+from memoires_ld import config, sparql_update, writes
 from memoires_ld.cli import main
 from memoires_ld.errors import InvalidFiche
 from memoires_ld.iris import Iris
 from memoires_ld.licences import WITHHELD
+from memoires_ld.sparql_update import GraphRefused
 from memoires_ld.store import open_configured
 
 TAGS = sorted(p.stem for p in (SEED / "rdf/fiches").glob("*.ttl"))
@@ -572,7 +573,7 @@ def test_a_memoires_ld_peer_is_reharvested_through_its_change_feed(federation, f
 # -- our own write path never touches a harvested graph ----------------------------------------
 
 
-def test_local_writes_cannot_touch_a_harvested_graph(flaky_harvested):
+def test_local_writes_and_sparql_updates_cannot_touch_a_harvested_graph(flaky_harvested):
     gamma, harvested = flaky_harvested
     graph = expected(OPEN[5:6], ELSEWHERE + "pub/")
     store = open_configured(gamma.settings(), writable=True)
@@ -581,6 +582,14 @@ def test_local_writes_cannot_touch_a_harvested_graph(flaky_harvested):
             writes.create_fiche(store, graph, agent="alice")
         with pytest.raises(InvalidFiche):
             writes.replace_fiche(store, graph, agent="alice")
+        source = Iris(gamma.base).source("flaky")
+        for update in (
+            f"DROP GRAPH <{source}>",
+            f"INSERT DATA {{ GRAPH <{source}> {{ <{ELSEWHERE}a> <{ELSEWHERE}b> 1 }} }}",
+            f"DELETE WHERE {{ GRAPH <{source}> {{ ?s ?p ?o }} }}",
+        ):
+            with pytest.raises(GraphRefused):
+                sparql_update.run(store, update, gamma.base, agent="alice")
     finally:
         del store
         gc.collect()
