@@ -2,10 +2,11 @@
 
 `fiche_graph(model, values, iris, tag, old)` builds the graph through `mapping.map_fiche`
 (which adds the aligned duplicates: schema:name, pair:hasType, …); a field the mapping does
-not know (a property added to the shapes) is written as is, on its node. Editing keeps what
-the form does not show (images, source, notes, other publishers' properties), and a
-description left unchanged exactly as it was. `values_from_graph` fills the form from a
-stored fiche.
+not know (a property added to the shapes) is written as is, on its node; images are
+written from their rows (`#image-N`, numbered in the rows' order). Editing keeps what the
+form does not show (an image's size and other-language captions, source, notes, other
+publishers' properties), and a description left unchanged exactly as it was.
+`values_from_graph` fills the form from a stored fiche.
 """
 
 from __future__ import annotations
@@ -52,11 +53,11 @@ YEAR = re.compile(r"[0-9]{4}")
 
 
 def values_from_form(model: FormModel, form) -> dict[str, list[str]]:
-    """The values of each field as posted (a werkzeug MultiDict); agent rows are
-    `<field>-<row>-<part>`."""
+    """The values of each field as posted (a werkzeug MultiDict); the rows of agents and
+    images are `<field>-<row>-<part>`."""
     values: dict[str, list[str]] = {}
     for f in model.fields:
-        if f.widget == "agents":
+        if f.rows:
             prefix = f"{f.name}-"
             values.update({k: form.getlist(k) for k in form if k.startswith(prefix)})
         else:
@@ -65,7 +66,7 @@ def values_from_form(model: FormModel, form) -> dict[str, list[str]]:
 
 
 def agent_rows(model_field: Field, values: dict[str, list[str]]) -> list[dict[str, str]]:
-    """The rows of an agents field, in order: {part name: value}."""
+    """The rows of an agents or images field, in order: {part name: value}."""
     pattern = re.compile(re.escape(model_field.name) + r"-([0-9]+)-(.+)")
     rows: dict[int, dict[str, str]] = {}
     for key, posted in values.items():
@@ -96,7 +97,11 @@ def fiche_graph(
         subject = fiche if f.node == "fiche" else action
         attribute = RECORD.get(f.path)
         if f.widget == "agents":
-            record = replace(record, authors=_agents(f, values, record.authors))
+            which = "authors" if f.path == DCTERMS.creator else "contributors"
+            agents = _agents(f, values, getattr(record, which))
+            record = replace(record, **{which: agents})
+        elif f.widget == "images":
+            extra += _images(f, values, iris, tag, old)
         elif f.path == DCTERMS.description:
             continue  # written below, from Markdown
         elif attribute == "links":
@@ -154,6 +159,37 @@ def _agents(f: Field, values: dict[str, list[str]], before: list[Agent]) -> list
         slug = slugify(name)
         agents.append(Agent(slug, name, AGENT_KINDS.get(kind_iri, "agent"), roles.get(slug, "")))
     return agents
+
+
+def _images(
+    f: Field, values: dict[str, list[str]], iris: Iris, tag: str, old: Graph | None
+) -> list[tuple[Node, URIRef, Node]]:
+    """The images typed, as `#image-N` nodes (N in the rows' order); of an image already
+    there (same file), what the form does not show is kept."""
+    fiche = iris.fiche(tag)
+    before = {}
+    if old is not None:
+        before = {str(old.value(n, SCHEMA.name)): n for n in old.objects(fiche, SCHEMA.image)}
+    shown = {p.path for p in f.parts}
+    first = f.parts[0].name  # the file
+    rows = [r for r in agent_rows(f, values) if r.get(first, "").strip()]
+    triples: list[tuple[Node, URIRef, Node]] = []
+    for number, row in enumerate(rows, start=1):
+        node = iris.image(tag, number)
+        triples += [(fiche, SCHEMA.image, node), (node, RDF.type, SCHEMA.ImageObject)]
+        for part in f.parts:
+            if value := row.get(part.name, "").strip():
+                triples.append((node, part.path, _term(part, value)))
+        kept = before.get(row[first].strip())
+        for _, p, o in old.triples((kept, None, None)) if kept is not None else ():
+            if p not in shown or getattr(o, "language", "fr") != "fr":
+                triples.append((node, p, o))
+    return triples
+
+
+def _image_number(node: Node) -> int:
+    number = str(node).rsplit("-", 1)[-1]
+    return int(number) if number.isdigit() else 0
 
 
 def description_markdown(graph: Graph, fiche: URIRef) -> str:
@@ -292,6 +328,16 @@ def values_from_graph(model: FormModel, graph: Graph, iris: Iris, tag: str) -> d
     values: dict[str, list[str]] = {}
     for f in model.fields:
         subject = fiche if f.node == "fiche" else action
+        if f.widget == "images":
+            for i, node in enumerate(sorted(graph.objects(subject, f.path), key=_image_number)):
+                for part in f.parts:
+                    by_lang = {
+                        getattr(o, "language", None): str(o) for o in graph.objects(node, part.path)
+                    }
+                    found = by_lang.get("fr") or by_lang.get(None)
+                    if found:
+                        values[f"{f.name}-{i}-{part.name}"] = [found]
+            continue
         if f.widget == "agents":
             for i, agent in enumerate(_graph_agents(graph, subject, f.path, iris, tag)):
                 kind = next(t for t, k in AGENT_KINDS.items() if k == agent.kind)

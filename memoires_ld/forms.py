@@ -6,9 +6,11 @@ sh:description (page language), sh:group, sh:order, required mark (sh:minCount),
 widget from its constraints and dash:editor: `sh:in` → checkboxes, or radio buttons with
 sh:maxCount 1 (labels: the concepts' skos:prefLabel); xsd:gYear → years; IRIs → URLs;
 rdf:langString → text (a text area, written in Markdown, for dash:TextAreaWithLangEditor);
-a `dash:DetailsEditor` onto agents → rows of name and type. Not fields: `dash:hidden` and
-`dash:readOnly` properties (managed by the server), rdf:HTML (rendered from the Markdown),
-images (files are not uploaded here: a fiche's images are kept as they are).
+a `dash:DetailsEditor` onto a node shape → repeatable rows of that shape's fields: authors
+and contributors (name, and person/organisation), images (file name and caption: files are
+named, not uploaded here). Not fields: `dash:hidden` and `dash:readOnly` properties
+(managed by the server), rdf:HTML (rendered from the Markdown). A value the server fills
+when left empty (the credit: the authors' names) is never marked required.
 
 Its values ↔ a fiche graph: formdata.py.
 """
@@ -26,8 +28,14 @@ from rdflib.term import Node
 from . import vocabulary
 from .namespaces import DASH, MLD, SCHEMA
 
-#: Files are not uploaded here: images are kept as they are (see module doc).
-NOT_IN_FORM = {SCHEMA.image}
+#: Required by the shapes, but filled by the server when left empty (formdata.py): the
+#: person is not asked for them. Their help says so.
+SERVER_FILLED = {
+    SCHEMA.creditText: {
+        "fr": "Laissé vide, il reprend les noms des auteur·rices.",
+        "en": "Left empty, it takes the authors' names.",
+    },
+}
 #: FOAF's classes have no French label in our vocabulary.
 FOAF_LABELS = {
     "fr": {FOAF.Person: "Personne", FOAF.Organization: "Organisation", FOAF.Agent: "Ne sait pas"},
@@ -53,12 +61,16 @@ class Field:
     order: float
     required: bool
     multiple: bool
-    widget: str  # text, markdown, checkboxes, radios, years, url, urls, agents
+    widget: str  # text, markdown, checkboxes, radios, years, url, urls, agents, images
     datatype: URIRef | None = None
     options: list[Option] = field(default_factory=list)
     pattern: str | None = None
-    #: for widget "agents": the fields of each row
+    #: for the rows widgets ("agents", "images"): the fields of each row
     parts: list[Field] = field(default_factory=list)
+
+    @property
+    def rows(self) -> bool:
+        return self.widget in ("agents", "images")
 
 
 @dataclass
@@ -88,7 +100,7 @@ class FormModel:
         for f in self.fields:
             if (f.node, f.path) == (node, path):
                 return f
-            if f.widget == "agents" and node == "agent" and any(p.path == path for p in f.parts):
+            if f.rows and any((p.node, p.path) == (node, path) for p in f.parts):
                 return f
         return None
 
@@ -116,7 +128,7 @@ def _field(shapes: Graph, shape: Node, node: str, lang: str) -> Field | None:
     path = shapes.value(shape, SH.path)
     editor = shapes.value(shape, DASH.editor)
     datatype = shapes.value(shape, SH.datatype)
-    if not isinstance(path, URIRef) or path in NOT_IN_FORM or datatype == RDF.HTML:
+    if not isinstance(path, URIRef) or datatype == RDF.HTML:
         return None
     if (shape, DASH.hidden, Literal(True)) in shapes:
         return None
@@ -130,10 +142,12 @@ def _field(shapes: Graph, shape: Node, node: str, lang: str) -> Field | None:
         "path": path,
         "node": node,
         "label": _text(shapes, shape, SH.name, lang) or str(path),
-        "help": _text(shapes, shape, SH.description, lang),
+        "help": " ".join(
+            t for t in (_text(shapes, shape, SH.description, lang), _filled(path, lang)) if t
+        ),
         "group": shapes.value(shape, SH.group),
         "order": _number(shapes, shape, SH.order, 99),
-        "required": _number(shapes, shape, SH.minCount, 0) >= 1,
+        "required": _number(shapes, shape, SH.minCount, 0) >= 1 and path not in SERVER_FILLED,
         "multiple": multiple,
         "datatype": datatype,
         "pattern": str(shapes.value(shape, SH.pattern) or "") or None,
@@ -144,12 +158,15 @@ def _field(shapes: Graph, shape: Node, node: str, lang: str) -> Field | None:
         options = [Option(str(v), _label(v, lang)) for v in Collection(shapes, choices)]
         return Field(**base, widget="checkboxes" if multiple else "radios", options=options)
     if editor == DASH.DetailsEditor and target is not None:
+        images = (shape, SH["class"], SCHEMA.ImageObject) in shapes
+        kind = "image" if images else "agent"
         parts = [
             f
             for s in shapes.objects(target, SH.property)
-            if (f := _part(shapes, s, lang)) is not None
+            if (f := _part(shapes, s, kind, lang)) is not None
         ]
-        return Field(**base, widget="agents", parts=sorted(parts, key=lambda f: f.order))
+        widget = "images" if images else "agents"
+        return Field(**base, widget=widget, parts=sorted(parts, key=lambda f: f.order))
     if datatype == XSD.gYear:
         return Field(**base, widget="years")
     if (shape, SH.nodeKind, SH.IRI) in shapes or editor == DASH.URIEditor:
@@ -159,8 +176,13 @@ def _field(shapes: Graph, shape: Node, node: str, lang: str) -> Field | None:
     return Field(**base, widget="text")
 
 
-def _part(shapes: Graph, shape: Node, lang: str) -> Field | None:
-    """A field of a row of agents: its name, its type (a qualified sh:in)."""
+def _filled(path: Node, lang: str) -> str:
+    texts = SERVER_FILLED.get(path, {})
+    return texts.get(lang) or texts.get("fr", "")
+
+
+def _part(shapes: Graph, shape: Node, node: str, lang: str) -> Field | None:
+    """A field of a row (`node`: "agent" or "image"): a text, or a type (a qualified sh:in)."""
     qualified = shapes.value(shape, SH.qualifiedValueShape)
     if qualified is not None and shapes.value(qualified, SH["in"]) is not None:
         path = shapes.value(shape, SH.path)
@@ -169,7 +191,7 @@ def _part(shapes: Graph, shape: Node, lang: str) -> Field | None:
             name=str(shape).rsplit("#", 1)[-1],
             shape=shape,
             path=path,
-            node="agent",
+            node=node,
             label=_text(shapes, shape, SH.name, lang),
             help=_text(shapes, shape, SH.description, lang),
             group=None,
@@ -179,7 +201,7 @@ def _part(shapes: Graph, shape: Node, lang: str) -> Field | None:
             widget="radios",
             options=[Option(str(v), _label(v, lang)) for v in values],
         )
-    return _field(shapes, shape, "agent", lang)
+    return _field(shapes, shape, node, lang)
 
 
 def form_model(shapes: Graph, lang: str = "fr") -> FormModel:

@@ -8,18 +8,19 @@ import pytest
 from bs4 import BeautifulSoup
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import graph_diff, to_isomorphic
-from rdflib.namespace import DCTERMS, RDF
+from rdflib.namespace import DCTERMS, FOAF, RDF, SH, Namespace
 from writes_fixtures import SEED, TAGS, seed_fiche, small_data
 
 from memoires_ld import formdata, forms, history, richtext, validation
 from memoires_ld.accounts import Accounts
 from memoires_ld.iris import DEFAULT_BASE, Iris
-from memoires_ld.namespaces import SCHEMA
+from memoires_ld.namespaces import PAIR, SCHEMA
 from memoires_ld.web import create_app
 
 PASSWORD = "un mot de passe sûr"
 IRIS = Iris(DEFAULT_BASE)
 VOCAB = "https://w3id.org/memoires-ld/vocab/"
+SHAPES_NS = Namespace("https://w3id.org/memoires-ld/shapes#")
 
 
 # ----------------------------------------------------------------------- the form model
@@ -41,6 +42,7 @@ def test_the_form_follows_the_shapes():
         "Action-statut",
         "Action-reussite",
         "Action-annees",
+        "Action-contributeurs",
     ]
     assert by_name["Action-nature"].widget == "checkboxes" and by_name["Action-nature"].required
     assert by_name["Action-statut"].widget == "radios" and not by_name["Action-statut"].required
@@ -55,8 +57,27 @@ def test_the_form_follows_the_shapes():
     assert by_name["Fiche-description"].widget == "markdown"
     assert by_name["Fiche-auteurs"].widget == "agents"
     assert [p.name for p in by_name["Fiche-auteurs"].parts] == ["Agent-nom", "Agent-type"]
+    # repeatable rows, from the node shapes the properties point at (sh:node)
+    contributors = by_name["Action-contributeurs"]
+    assert (contributors.widget, contributors.node, contributors.required) == (
+        "agents",
+        "action",
+        False,
+    )
+    assert [p.name for p in contributors.parts] == ["Agent-nom", "Agent-type"]
+    images = by_name["Fiche-images"]
+    assert images.widget == "images" and [g.label for g in model.groups if images in g.fields] == [
+        "Le récit"
+    ]
+    assert [(p.name, p.label, p.node) for p in images.parts] == [
+        ("Image-fichier", "Fichier", "image"),
+        ("Image-legende", "Légende", "image"),
+    ]  # the size is read-only: the server's
+    # required by the shapes, but filled by the server when left empty: not required here
+    credit = by_name["Fiche-credit"]
+    assert not credit.required and "reprend les noms des auteur·rices" in credit.help
     # managed by the server, or not edited here
-    for shape in ("Fiche-identifiant", "Fiche-creation", "Fiche-texte", "Fiche-images"):
+    for shape in ("Fiche-identifiant", "Fiche-creation", "Fiche-texte", "Image-taille"):
         assert shape not in by_name
     assert forms.default_model("en").groups[0].label == "The story"
 
@@ -85,7 +106,7 @@ def test_a_property_added_to_the_shapes_becomes_a_field():
     shapes.parse(data=EXTRA_SHAPE, format="turtle")
     model = forms.form_model(shapes, "fr")
     names = [f.name for f in model.groups[0].fields]
-    assert names == ["Fiche-titre", "Fiche-description", "Fiche-motsCles"]
+    assert names == ["Fiche-titre", "Fiche-description", "Fiche-motsCles", "Fiche-images"]
     field = model.fields[2]
     assert (field.label, field.widget, field.required) == ("Mots-clés", "text", True)
     # and its value is written by its path, then validated by the same shapes
@@ -194,6 +215,14 @@ def field_messages(response) -> dict[str, str]:
     }
 
 
+#: An image and a contributor, as the form's rows post them.
+ROWS = {
+    "Fiche-images-0-Image-fichier": "fresque.jpg",
+    "Fiche-images-0-Image-legende": "La fresque au mur",
+    "Action-contributeurs-0-Agent-nom": "Dominique Roux",
+}
+
+
 def test_the_form_asks_to_log_in(app):
     client = app.test_client()
     response = client.get("/fiches/nouvelle")
@@ -278,7 +307,7 @@ def test_nothing_typed_is_lost_when_the_login_expires(app):
     login(client)
     page = client.get("/fiches/nouvelle")
     client.delete_cookie("session")  # the login expired while typing
-    response = client.post("/fiches/nouvelle", data=filled(csrf(page)))
+    response = client.post("/fiches/nouvelle", data=filled(csrf(page), **ROWS))
     assert response.status_code == 303 and "/connexion" in response.headers["Location"]
     assert login(client, next_url="/fiches/nouvelle").status_code == 303
     restored = client.get("/fiches/nouvelle")
@@ -287,6 +316,8 @@ def test_nothing_typed_is_lost_when_the_login_expires(app):
     soup = BeautifulSoup(text, "html.parser")
     assert soup.select_one("#Fiche-titre")["value"] == "Atelier de test des formulaires"
     assert soup.select_one("#Action-annees")["value"] == "2019, 2020"
+    for name, value in ROWS.items():  # the rows too: images and contributors
+        assert soup.select_one(f"input[name={name}]")["value"] == value
     # and it is saved once posted again
     assert client.post("/fiches/nouvelle", data=filled(csrf(restored))).status_code == 303
 
@@ -410,3 +441,63 @@ def test_stored_descriptions_come_back_as_markdown_that_renders_the_same():
             assert "".join(again.split()) == "".join(str(html).split()), path.stem
             checked += 1
     assert checked >= 30
+
+
+JARGON = re.compile(r"\b(xsd|sh|shapes|foaf|rdf|rdfs|schema|pair|mld|dct|skos):|SHACL|IRI")
+
+
+def test_the_messages_for_people_say_what_to_type():
+    """No xsd:gYear, no shape IRIs, no SHACL words in what a person reads next to a field."""
+    shapes = validation.load_shapes()
+    model = forms.default_model("fr")
+    for f in model.fields + [part for field in model.fields for part in field.parts]:
+        for text in (f.label, f.help, *(str(m) for m in shapes.objects(f.shape, SH.message))):
+            assert not JARGON.search(text), (f.name, text)
+    messages = {str(m) for m in shapes.objects(SHAPES_NS["Action-annees"], SH.message)}
+    assert any("par ex. 2019" in m for m in messages)
+
+
+def test_images_and_contributors(app):
+    client = app.test_client()
+    login(client)
+    page = client.get("/fiches/nouvelle")
+    soup = BeautifulSoup(page.get_data(as_text=True), "html.parser")
+    assert soup.select_one("input[name=Fiche-images-0-Image-fichier]") is not None
+    assert soup.select_one("input[name=Fiche-images-1-Image-legende]") is not None
+    assert soup.select("input[name=Action-contributeurs-0-Agent-type]")
+    # the credit is filled by the server: never marked required
+    assert soup.select_one("label[for=Fiche-credit]") is not None
+    assert soup.select_one("label[for=Fiche-credit] .required") is None
+    assert soup.select_one("#Fiche-credit").get("required") is None
+
+    response = client.post("/fiches/nouvelle", data=filled(csrf(page), **ROWS))
+    assert response.status_code == 303, response.get_data(as_text=True)[:3000]
+    tag = "AtelierDeTestDesFormulaires"
+    graph = Graph().parse(
+        data=client.get(f"/fiche/{tag}", headers={"Accept": "text/turtle"}).data, format="turtle"
+    )
+    image, action = IRIS.image(tag, 1), IRIS.action(tag)
+    assert (IRIS.fiche(tag), SCHEMA.image, image) in graph
+    assert (image, SCHEMA.name, Literal("fresque.jpg")) in graph
+    assert (image, SCHEMA.caption, Literal("La fresque au mur", lang="fr")) in graph
+    dominique = IRIS.agent("dominique-roux")
+    assert (action, PAIR.involves, dominique) in graph
+    assert (dominique, FOAF.name, Literal("Dominique Roux")) in graph
+    assert (IRIS.fiche(tag), SCHEMA.creditText, Literal("Camille Martin, Coopaxis")) in graph
+
+    # the edit form shows them, and a second image is added after the first
+    edit = client.get(f"/fiche/{tag}/modifier")
+    soup = BeautifulSoup(edit.get_data(as_text=True), "html.parser")
+    for name, value in ROWS.items():
+        assert soup.select_one(f"input[name={name}]")["value"] == value
+    values = {i["name"]: i.get("value", "") for i in soup.select("form input[type=text]")}
+    values |= {"Fiche-images-1-Image-fichier": "affiche.png"}
+    data = filled(csrf(edit), etag=history.etag(app.extensions["store"], tag), **ROWS)
+    data |= {k: v for k, v in values.items() if k.startswith("Fiche-images-")}
+    changed = client.post(f"/fiche/{tag}/modifier", data=data)
+    assert changed.status_code == 303, changed.get_data(as_text=True)[:3000]
+    graph = Graph().parse(
+        data=client.get(f"/fiche/{tag}", headers={"Accept": "text/turtle"}).data, format="turtle"
+    )
+    assert (IRIS.image(tag, 2), SCHEMA.name, Literal("affiche.png")) in graph
+    assert (IRIS.image(tag, 1), SCHEMA.name, Literal("fresque.jpg")) in graph

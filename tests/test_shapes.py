@@ -95,7 +95,7 @@ def property_shapes() -> list[URIRef]:
 
 def test_every_property_shape_can_make_a_bilingual_form_field():
     shapes = load_shapes()
-    assert len(property_shapes()) == 29
+    assert len(property_shapes()) == 30
     for shape in property_shapes():
         assert isinstance(shape, URIRef), "name property shapes: results cite them"
         for prop in (SH.name, SH.description, SH.message):
@@ -466,6 +466,14 @@ VIOLATIONS = [
         "Agent-type",
         AUTHOR,
     ),
+    case(
+        "a contributor without name",
+        [],
+        "<#action> pair:involves <../agent/bob> . <../agent/bob> a foaf:Person .",
+        FOAF.name,
+        "Agent-nom",
+        Iris(DEFAULT_BASE).agent("bob"),
+    ),
     case("no credit", [(FICHE, SCHEMA.creditText)], "", SCHEMA.creditText, "Fiche-credit"),
     case(
         "a credit with a language tag",
@@ -590,12 +598,12 @@ def test_report_text_gives_the_messages_in_french_by_default_and_in_english():
     french, english = report_text(report), report_text(report, lang="en")
     assert french.startswith("Non conforme : 1 fiche(s), 1 violation(s), 1 avertissement(s).")
     assert f"Fiche <{FICHE}>" in french
-    assert "Violation · dct:temporal · Année(s) de mise en œuvre : au moins une" in french
+    assert "Violation · dct:temporal · Année(s) de mise en œuvre : indiquez au moins" in french
     assert 'valeur : "20x7"^^xsd:gYear' in french
     assert "Avertissement · schema:mainEntity/dct:extent · Durée de l'action non" in french
     assert "Durée de l'action non renseignée." in french
     assert english.startswith("Does not conform: 1 record(s), 1 violation(s), 1 warning(s).")
-    assert "Year(s) of implementation: at least one, an xsd:gYear of four digits" in english
+    assert "Year(s) of implementation: give at least one year, as four digits" in english
     assert "Duration of the action not given." in english
     assert "Durée" not in english
 

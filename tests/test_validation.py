@@ -123,6 +123,6 @@ def test_report_summary_is_json():
     assert violation["path"] == "dct:license"
     assert violation["severity"] == "Violation"
     assert violation["shape"] == str(SHAPES["Fiche-licence"])
-    assert violation["message"]["fr"].startswith("Licence : exactement une")
+    assert violation["message"]["fr"].startswith("Licence : choisissez-en une")
     [warning] = summary["warnings"]
     assert warning["path"] == "schema:mainEntity/dct:extent"

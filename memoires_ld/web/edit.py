@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import time
 import unicodedata
@@ -197,6 +198,8 @@ def _node_of(result: validation.Result) -> str:
     focus = str(result.focus)
     if focus.endswith("#action"):
         return "action"
+    if re.search(r"#image-[0-9]+$", focus):
+        return "image"
     if iris.tag_of(focus) is not None:
         return "fiche"
     return "agent"
@@ -219,7 +222,7 @@ def _by_field(model: FormModel, report) -> tuple[dict, dict]:
 
 
 def _rows(f, values) -> list[dict[str, str]]:
-    """The rows of an agents field: those typed, then two empty ones."""
+    """The rows of an agents or images field: those typed, then two empty ones."""
     names = [p.name for p in f.parts if p.widget != "radios"]
     rows = [r for r in formdata.agent_rows(f, values) if any(r.get(n, "").strip() for n in names)]
     return [*rows, {}, {}]
