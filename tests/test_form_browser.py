@@ -1,4 +1,5 @@
-"""A person adds a mémoire d'action in headless Chromium, against `memoires-ld serve`.
+"""A person adds a mémoire d'action in headless Chromium, against `memoires-ld serve`:
+every field, an image and a contributor (rows of the form), a bad year and its message.
 
 Debian's chromium (never `playwright install`); screenshots go to test-artifacts/.
 """
@@ -81,7 +82,15 @@ def test_a_person_adds_a_memoire(server, page):
     page.get_by_role("radio", name="Terminée").check()
     page.get_by_role("radio", name="Belle réussite").check()
     page.get_by_label("Année(s) de mise en œuvre").fill("2O23")  # a letter O, not a zero
-    page.get_by_label("Nom 1").fill("Camille Martin")
+    authors, contributors = page.locator("#Fiche-auteurs"), page.locator("#Action-contributeurs")
+    authors.get_by_label("Nom 1").fill("Camille Martin")
+    contributors.get_by_label("Nom 1").fill("Association Les Tiers")
+    contributors.get_by_role("radio", name="Organisation").first.check()
+    images = page.locator("#Fiche-images")
+    images.get_by_label("Fichier 1").fill("fresque-climat.jpg")
+    images.get_by_label("Légende 1").fill("La fresque terminée")
+    credit = page.locator("label[for=Fiche-credit]")
+    assert credit.count() == 1 and credit.locator(".required").count() == 0
     page.get_by_role("radio", name="CC BY-SA 4.0").check()
     page.get_by_role("button", name="Enregistrer").click()
 
@@ -90,7 +99,11 @@ def test_a_person_adds_a_memoire(server, page):
     assert "quatre chiffres" in message.inner_text()
     assert page.get_by_label("Titre").input_value() == TITLE
     assert page.get_by_role("checkbox", name="De 16 à 30").is_checked()
-    assert page.get_by_label("Nom 1").input_value() == "Camille Martin"
+    assert authors.get_by_label("Nom 1").input_value() == "Camille Martin"
+    assert contributors.get_by_label("Nom 1").input_value() == "Association Les Tiers"
+    assert images.get_by_label("Fichier 1").input_value() == "fresque-climat.jpg"
+    assert images.get_by_label("Légende 1").input_value() == "La fresque terminée"
+    assert "xsd:" not in message.inner_text() and "shapes:" not in message.inner_text()
     assert "fresque du climat" in page.get_by_label("Description").input_value()
     shot(page, "1-bad-year")
 
@@ -109,7 +122,14 @@ def test_a_person_adds_a_memoire(server, page):
         shot(page, "3-fiche")
     assert TITLE in page.content()
 
-    query = f'ASK {{ <{base}fiche/{tag}> <http://purl.org/dc/terms/title> "{TITLE}"@fr }}'
+    query = f"""PREFIX schema: <http://schema.org/>
+    PREFIX pair: <http://virtual-assembly.org/ontologies/pair#>
+    PREFIX foaf: <http://xmlns.com/foaf/0.1/>
+    ASK {{ <{base}fiche/{tag}> <http://purl.org/dc/terms/title> "{TITLE}"@fr ;
+             schema:image [ schema:name "fresque-climat.jpg" ;
+                            schema:caption "La fresque terminée"@fr ] ;
+             schema:mainEntity [ pair:involves [ a foaf:Organization ;
+                                                 foaf:name "Association Les Tiers" ] ] }}"""
     url = base + "sparql?" + urllib.parse.urlencode({"query": query})
     request = urllib.request.Request(url, headers={"Accept": "application/sparql-results+json"})
     try:
