@@ -395,6 +395,8 @@ def test_harvested_fiches_are_listed_and_our_pages_unaffected(federation):
         if o.language == "fr"
     }
     assert bee_titles <= titles, "the harvested fiches are listed"
+    for page in ("/dataset", "/statistiques", "/fiches?nature=formation"):
+        assert alpha.server.get(page, accept="text/html")[0] == 200, page
     own = f"{alpha.base}fiche/{ALPHA_TAGS[0]}"
     status, _, body = alpha.server.get(f"/fiche/{ALPHA_TAGS[0]}")
     assert status == 200
@@ -604,3 +606,49 @@ def test_harvest_while_the_server_runs_says_to_stop_it(federation):
     table = run(alpha.env, "peers")  # reading works meanwhile
     assert table.exit_code == 0, table.output
     assert any(row.startswith("bee ") and " moissonné " in row for row in table.output.splitlines())
+
+
+@pytest.fixture(scope="module")
+def delta(federation, tmp_path_factory):
+    """An instance with a revision in its history (its indexes follow it), served, then
+    stopped to harvest bee, then served again."""
+    _, bee, _ = federation
+    delta = Instance(tmp_path_factory.mktemp("delta"), "delta", ALPHA_TAGS)
+    delta.env |= {"MEMOIRES_LD_PEERS": f"bee={bee.base}"}
+    store = open_configured(delta.settings(), writable=True)
+    graph = writes.current_graph(store, ALPHA_TAGS[0])
+    fiche = URIRef(f"{delta.base}fiche/{ALPHA_TAGS[0]}")
+    graph.set((fiche, DCTERMS.title, Literal("Un titre réécrit", lang="fr")))
+    writes.replace_fiche(store, graph, agent="alice")
+    del store
+    gc.collect()
+    delta.server.start().wait_ready()
+    assert delta.server.get("/fiches?q=Vend%C3%B4me", accept="text/html")[0] == 200
+    delta.server.stop()
+    result = run(delta.env, "harvest", "bee")
+    assert result.exit_code == 0, result.output
+    delta.server.start().wait_ready()
+    yield delta
+    delta.server.stop()
+
+
+def _links(instance: Instance, path: str) -> set[str]:
+    status, _, body = instance.server.get(path, accept="text/html")
+    assert status == 200
+    return {a["href"] for a in BeautifulSoup(body, "html.parser").find_all("a", href=True)}
+
+
+def test_harvested_fiches_are_listed_after_a_restart_with_history(delta, federation):
+    _, bee, _ = federation
+    assert f"{bee.base}fiche/{BEE_TAGS[0]}" in _links(delta, "/fiches")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="search.py catches its text index up from revisions only (facets.changed_since); "
+    "harvested fiches have none: the index must also re-read the sources whose "
+    "prov:generatedAtTime is after its `at` (see the report of #6)",
+)
+def test_harvested_fiches_are_found_by_the_text_search(delta, federation):
+    _, bee, _ = federation
+    assert f"{bee.base}fiche/{BEE_TAGS[0]}" in _links(delta, "/fiches?q=Vend%C3%B4me")
