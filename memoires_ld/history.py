@@ -20,6 +20,17 @@ What changed is kept as reified statements (the Changeset vocabulary's `cs:addit
 graphs, where added/removed triples in graphs of their own would read as current data. The
 activity type says what the write was: `as:Create`, `as:Update` or `as:Delete` (retired).
 
+A fiche created by an import (data/ sync, `memoires-ld load`, a new store) gets a small first
+revision (#7): instead of reifying its ~50 triples (5 quads each), it names what was imported
+and how big the fiche's graph was::
+
+    <fiche/T/revision/1> schema:sha256 "…" ;   # the digest of the file it was read from
+        void:triples 54 .                        # the triples it added: the graph as it was
+
+Its additions are the fiche as it was after that revision, rebuilt backwards from the current
+graph by undoing the later revisions (`state_at`), which record what they add and remove as
+above. Before a creation the fiche has no triple, so the walk stops there.
+
 A retired fiche leaves a tombstone in the graph `{fiche}#tombstone`::
 
     <fiche/T> a as:Tombstone ; as:formerType mld:Fiche ; as:deleted "…"^^xsd:dateTime ;
@@ -34,7 +45,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pyoxigraph as ox
-from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, VOID, XSD
 
 from .iris import Iris
 from .namespaces import AS, CS, MLD, SCHEMA
@@ -88,8 +99,14 @@ def record(
     revision: Revision,
     added: Iterable[ox.Triple],
     removed: Iterable[ox.Triple],
+    *,
+    source_digest: str | None = None,
 ) -> list[ox.Quad]:
-    """The quads that record `revision` in the fiche's history graph."""
+    """The quads that record `revision` in the fiche's history graph.
+
+    With `source_digest` (the sha256 of the file a creation was imported from), the
+    additions are not reified: the revision holds the digest and their number.
+    """
     tag, n = revision.tag, revision.number
     graph = N(iris.history(tag))
     fiche, rev, agent = N(iris.fiche(tag)), N(revision.iri), N(revision.agent_iri)
@@ -128,6 +145,12 @@ def record(
     for t in (PROV.Agent, FOAF.OnlineAccount):
         add(agent, RDF.type, N(t))
     add(agent, FOAF.accountName, ox.Literal(revision.agent))
+    if source_digest is not None:
+        if revision.kind != "create":
+            raise ValueError("only a creation is recorded by its source")
+        add(rev, SCHEMA.sha256, ox.Literal(source_digest))
+        add(rev, VOID.triples, ox.Literal(str(revision.added), datatype=N(XSD.integer)))
+        added = ()
     for link, triples in ((CS.addition, added), (CS.removal, removed)):
         for triple in triples:
             statement = ox.BlankNode()
@@ -161,7 +184,7 @@ def tombstone(iris: Iris, revision: Revision, title: str) -> list[ox.Quad]:
 # ------------------------------------------------------------------------------- reading
 
 _REVISIONS = f"""
-SELECT ?rev ?n ?at ?name ?agent ?kind ?reason
+SELECT ?rev ?n ?at ?name ?agent ?kind ?reason ?size
        (COUNT(DISTINCT ?a) AS ?added) (COUNT(DISTINCT ?r) AS ?removed)
 WHERE {{
   FILTER_PLACEHOLDER
@@ -172,11 +195,12 @@ WHERE {{
     ?activity a ?kind .
     FILTER(?kind != <{PROV.Activity}>)
     OPTIONAL {{ ?rev <{CS.changeReason}> ?reason }}
+    OPTIONAL {{ ?rev <{VOID.triples}> ?size }}
     OPTIONAL {{ ?rev <{CS.addition}> ?a }}
     OPTIONAL {{ ?rev <{CS.removal}> ?r }}
   }}
 }}
-GROUP BY ?rev ?n ?at ?name ?agent ?kind ?reason
+GROUP BY ?rev ?n ?at ?name ?agent ?kind ?reason ?size
 ORDER BY ?at ?n
 """
 
@@ -198,7 +222,7 @@ def _query(store: Store, restriction: str) -> list[Revision]:
                 agent_iri=row["agent"].value,
                 at=datetime.fromisoformat(row["at"].value),
                 reason=row["reason"].value if row["reason"] is not None else "",
-                added=int(row["added"].value),
+                added=int((row["size"] or row["added"]).value),
                 removed=int(row["removed"].value),
             )
         )
@@ -248,30 +272,60 @@ def head_number(store: Store, tag: str) -> int:
 
 
 def changes(store: Store, tag: str, number: int) -> tuple[list[ox.Triple], list[ox.Triple]]:
-    """The triples a revision added and removed.
+    """The triples a revision added and removed (an imported creation: the graph as it was)."""
+    recorded = _recorded(store, tag, number)
+    if number in recorded.snapshots:
+        return sorted(state_at(store, tag, number), key=str), []
+    return recorded.added.get(number, []), recorded.removed.get(number, [])
 
-    One query that joins through the statements' blank nodes: a blank node read in one
-    answer cannot be named in the next request to a SPARQL server.
-    """
-    rev = N(Iris(store.base).revision(tag, number))
-    graph = N(Iris(store.base).history(tag))
-    sparql = f"""SELECT ?link ?s ?p ?o WHERE {{ GRAPH {graph} {{
-      VALUES ?link {{ {N(CS.addition)} {N(CS.removal)} }}
-      {rev} ?link ?statement .
-      ?statement {N(RDF.subject)} ?s ; {N(RDF.predicate)} ?p ; {N(RDF.object)} ?o }} }}"""
-    out: dict[str, list[ox.Triple]] = {str(CS.addition): [], str(CS.removal): []}
+
+@dataclass
+class _Recorded:
+    """What a fiche's history records: each revision's reified additions and removals, and
+    the numbers of the imported creations (whose additions are not reified)."""
+
+    added: dict[int, list[ox.Triple]]
+    removed: dict[int, list[ox.Triple]]
+    snapshots: set[int]
+
+
+def _recorded(store: Store, tag: str, number: int | None = None) -> _Recorded:
+    """One query for the changes of revision `number` (of every revision if None), joined
+    through the statements' blank nodes: a blank node read in one answer cannot be named in
+    the next request to a SPARQL server."""
+    iris = Iris(store.base)
+    graph = N(iris.history(tag))
+    rev = N(iris.revision(tag, number)) if number is not None else "?rev"
+    sparql = f"""SELECT ?rev ?link ?s ?p ?o WHERE {{ GRAPH {graph} {{
+      {{ VALUES ?link {{ {N(CS.addition)} {N(CS.removal)} }}
+         {rev} ?link ?statement .
+         ?statement {N(RDF.subject)} ?s ; {N(RDF.predicate)} ?p ; {N(RDF.object)} ?o }}
+      UNION {{ {rev} {N(VOID.triples)} ?size BIND({N(VOID.triples)} AS ?link) }}
+      {f"BIND({rev} AS ?rev)" if number is not None else ""} }} }}"""
+    found = _Recorded({}, {}, set())
     for row in store.query(sparql):
-        out[row["link"].value].append(ox.Triple(row["s"], row["p"], row["o"]))
-    return out[str(CS.addition)], out[str(CS.removal)]
+        n = int(row["rev"].value.rsplit("/", 1)[1])
+        link = row["link"].value
+        if link == str(VOID.triples):
+            found.snapshots.add(n)
+        else:
+            into = found.added if link == str(CS.addition) else found.removed
+            into.setdefault(n, []).append(ox.Triple(row["s"], row["p"], row["o"]))
+    return found
 
 
 def state_at(store: Store, tag: str, number: int) -> set[ox.Triple]:
-    """The fiche as it was after revision `number`, rebuilt by replaying its changes."""
-    state: set[ox.Triple] = set()
-    for n in range(1, number + 1):
-        added, removed = changes(store, tag, n)
-        state.difference_update(removed)
-        state.update(added)
+    """The fiche as it was after revision `number`: the current graph with the later
+    revisions undone, newest first (an imported creation does not list what it added)."""
+    fiche = N(Iris(store.base).fiche(tag))
+    state = {q.triple for q in store.match(None, None, None, fiche)}
+    recorded = _recorded(store, tag)
+    for n in range(head_number(store, tag), number, -1):
+        if n in recorded.snapshots:
+            state = set()  # nothing before a creation
+            continue
+        state.difference_update(recorded.added.get(n, ()))
+        state.update(recorded.removed.get(n, ()))
     return state
 
 

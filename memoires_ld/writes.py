@@ -381,7 +381,10 @@ def _plan(
     for p in ("last", "totalItems"):
         ops.append(f"DELETE WHERE {{ GRAPH {hist} {{ {hist} {N(AS[p])} ?o }} }}")
     quads = [ox.Quad(t.subject, t.predicate, t.object, fiche) for t in new or ()]
-    quads += history.record(iris, revision, sorted(added, key=str), sorted(removed, key=str))
+    # A creation by an import names its file's digest instead of reifying its triples.
+    source = data_digest if kind == "create" else None
+    added_list, removed_list = sorted(added, key=str), sorted(removed, key=str)
+    quads += history.record(iris, revision, added_list, removed_list, source_digest=source)
     if kind == "retire":
         # The digest of its data/ file, if any, stays: an unchanged file does not bring
         # back a fiche retired on the web.
