@@ -216,6 +216,8 @@ def _handler(flaky: Flaky):
                 )
                 self.connection.close()
                 return None
+            if mode == "gzip-bomb":  # 2 kB packed, 1 MB unpacked
+                return self.send(200, gzip.compress(b"\n" * 1_000_000), "application/gzip")
             if mode == "truncated-gzip":
                 return self.send(200, body[: len(body) // 2], "application/gzip")
             if mode == "html":
@@ -309,7 +311,8 @@ def federation(tmp_path_factory, flaky, labo):
     peers = (
         f"alpha={alpha.base} bee={bee.base} labo=sparql+{labo.query_url} "
         f"flaky=dump+{flaky.base}dump.nt.gz feedpeer=memoires-ld+{flaky.base}feed/ "
-        f"ctx=dump+{flaky.base}dump.nt.gz"
+        f"ctx=dump+{flaky.base}dump.nt.gz beettl=dump+{bee.base}dumps/memoires.ttl "
+        f"beejson=dump+{bee.base}dumps/memoires.jsonld beecat=void+{bee.base}catalog"
     )
     for instance in (alpha, bee, gamma):
         instance.env |= {
@@ -426,6 +429,23 @@ def test_open_dumps_leave_out_the_text_of_closed_harvested_fiches(federation):
     assert (open_fiche, DCTERMS.description, None) in dump
 
 
+def test_turtle_json_ld_dumps_and_a_dcat_catalogue_give_the_same_fiches(federation):
+    _, bee, gamma = federation
+    result = run(gamma.env, "harvest", "beettl", "beejson", "beecat")
+    assert result.exit_code == 0, result.output
+    turtle, jsonld, catalogue = (gamma.source(n) for n in ("beettl", "beejson", "beecat"))
+    assert_same(jsonld, turtle)
+    assert_same(catalogue, turtle)
+    own = Graph()
+    for triple in turtle:
+        if str(triple[0]).startswith(bee.base):
+            own.add(triple)
+    assert_same(own, expected(BEE_TAGS, bee.base, closed=(CLOSED,)))
+    provenance = gamma.sources()
+    activity = provenance.value(URIRef(Iris(gamma.base).source("beecat")), PROV.wasGeneratedBy)
+    assert str(provenance.value(activity, PROV.used)).startswith(bee.base + "dumps/")
+
+
 # -- a SPARQL endpoint ---------------------------------------------------------------------
 
 
@@ -480,6 +500,7 @@ FAULTS = {
     "slow": ("n'a pas répondu en 1 s",),
     "reset": ("réponse tronquée", "échange interrompu", "gzip tronqué"),
     "truncated-gzip": ("fichier gzip tronqué",),
+    "gzip-bomb": ("trop volumineux une fois décompressé",),
     "html": ("page HTML reçue au lieu de données RDF",),
     "garbage": ("données RDF illisibles",),
     "error": ("HTTP 500",),
