@@ -39,6 +39,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, SH, VOID, XSD
 
 from . import validation
+from .harvest_sources import Collected, Fetcher, HarvestError, detect, feed, full
 from .history import N, date_time
 from .iris import Iris
 from .licences import WITHHELD, open_licences
@@ -165,8 +166,6 @@ def sort_fiches(fiches: dict[str, list[ox.Triple]], open_: frozenset[str]) -> So
 def harvest(store: Store, settings: dict, peer: Peer, *, clock: Callable = now) -> Outcome:
     """Harvest one peer into the store (see the module doc); raises HarvestError on a fault,
     after recording it as the last attempt."""
-    from .harvest_sources import Fetcher, HarvestError, feed, full
-
     iris = Iris(store.base)
     previous = state(store, iris, peer)
     fetcher = Fetcher(
@@ -176,27 +175,46 @@ def harvest(store: Store, settings: dict, peer: Peer, *, clock: Callable = now) 
     )
     started = clock()
     try:
-        collected = None
-        if previous.started is not None and (peer.kind or _detect(peer)) == "memoires-ld":
-            collected = feed(peer, fetcher, previous.started.isoformat(timespec="seconds"))
-            if collected is not None:
-                collected.etag, collected.last_modified = previous.etag, previous.last_modified
-        if collected is None:
-            collected = full(
-                peer, fetcher, etag=previous.etag, last_modified=previous.last_modified
-            )
+        collected = _collect(peer, fetcher, previous)
     except HarvestError as error:
         _record_attempt(store, iris, peer, started, clock(), "échec", error.message)
         raise
     if collected.not_modified:
         _record_attempt(store, iris, peer, started, clock(), "inchangé (304)", "")
         return Outcome(peer, "inchangé (304)", previous.kept, previous.rejected)
-    ours = store.base
+    fiches, carried, rejected_before = _fiches(store, iris, peer, previous, collected)
+    result = sort_fiches(fiches, open_licences(store))
+    result.kept = carried | result.kept
+    result.rejected = rejected_before | result.rejected
+    _write(store, iris, peer, collected, result, started, clock())
+    return Outcome(
+        peer,
+        _status(collected),
+        len(result.kept),
+        len(result.rejected),
+        result.withheld,
+        messages=[f"{k} : {m}" for k, m in result.rejected.items()],
+    )
+
+
+def _collect(peer: Peer, fetcher: Fetcher, previous: State) -> Collected:
+    """The change feed of a memoires-ld peer harvested before, else everything (conditional)."""
+    if previous.started is not None and (peer.kind or detect(peer)) == "memoires-ld":
+        collected = feed(peer, fetcher, previous.started.isoformat(timespec="seconds"))
+        if collected is not None:
+            collected.etag, collected.last_modified = previous.etag, previous.last_modified
+            return collected
+    return full(peer, fetcher, etag=previous.etag, last_modified=previous.last_modified)
+
+
+def _fiches(store: Store, iris: Iris, peer: Peer, previous: State, collected: Collected):
+    """The fiches to validate, and those a feed harvest carries over unchanged (kept and
+    rejected). Never our own fiches; from a memoires-ld peer, only its own."""
+    carried: dict[str, list[ox.Triple]] = {}
+    rejected_before: dict[str, str] = {}
     if collected.changes is None:
         fiches = fiches_of(collected.triples)
-        carried: dict[str, list[ox.Triple]] = {}
-        rejected_before: dict[str, str] = {}
-    else:  # a feed: the fiches kept so far, the changed ones fetched again
+    else:
         fiches = {}
         for iri, triples in collected.changes.items():
             if triples is not None:
@@ -206,28 +224,15 @@ def harvest(store: Store, settings: dict, peer: Peer, *, clock: Callable = now) 
         carried = {k: v for k, v in current.items() if k not in gone}
         rejected_before = {k: v for k, v in _rejected(store, iris, peer).items() if k not in gone}
     fiches = {
-        k: v for k, v in fiches.items() if not k.startswith(ours) and k.startswith(collected.within)
+        k: v
+        for k, v in fiches.items()
+        if not k.startswith(store.base) and k.startswith(collected.within)
     }
-    result = sort_fiches(fiches, open_licences(store))
-    result.kept = carried | result.kept
-    result.rejected = rejected_before | result.rejected
-    ended = clock()
-    _write(store, iris, peer, collected, result, started, ended)
-    status = "moissonné (flux)" if collected.changes is not None else "moissonné"
-    return Outcome(
-        peer,
-        status,
-        len(result.kept),
-        len(result.rejected),
-        result.withheld,
-        messages=[f"{k} : {m}" for k, m in result.rejected.items()],
-    )
+    return fiches, carried, rejected_before
 
 
-def _detect(peer: Peer) -> str:
-    from .harvest_sources import detect
-
-    return detect(peer)
+def _status(collected: Collected) -> str:
+    return "moissonné (flux)" if collected.changes is not None else "moissonné"
 
 
 def _rejected(store: Store, iris: Iris, peer: Peer) -> dict[str, str]:
@@ -341,17 +346,13 @@ def _in(graph, triples: Iterable[ox.Triple]) -> list[ox.Quad]:
 
 
 def _record_attempt(store, iris, peer, started, ended, status, error) -> None:
-    sources = N(iris.sources())
-    quads = _in(sources, _attempt(iris, peer, started, ended, status, error))
-    if not store.has_graph(sources.value) or state(store, iris, peer).title == "":
-        quads += _in(
-            sources, [ox.Triple(N(iris.source(peer.slug)), N(DCTERMS.title), ox.Literal(peer.name))]
-        )
-        quads += _in(
-            sources,
-            [ox.Triple(N(iris.source(peer.slug)), N(PROV.wasDerivedFrom), ox.NamedNode(peer.url))],
-        )
-    _run(store, _clear_ops(iris, peer, all_of_it=False), quads)
+    """Replace only the last attempt (a source never harvested also gets its name)."""
+    sources, source = N(iris.sources()), N(iris.source(peer.slug))
+    triples = _attempt(iris, peer, started, ended, status, error)
+    if state(store, iris, peer).title == "":
+        triples.append(ox.Triple(source, N(DCTERMS.title), ox.Literal(peer.name)))
+        triples.append(ox.Triple(source, N(PROV.wasDerivedFrom), ox.NamedNode(peer.url)))
+    _run(store, _clear_ops(iris, peer, all_of_it=False), _in(sources, triples))
 
 
 def _write(store, iris, peer, collected, result: Sorted, started, ended) -> None:
@@ -360,13 +361,9 @@ def _write(store, iris, peer, collected, result: Sorted, started, ended) -> None
     description = _description(
         iris, peer, collected.used, result, started, ended, collected.etag, collected.last_modified
     )
-    status = "moissonné (flux)" if collected.changes is not None else "moissonné"
     quads = _in(source, dict.fromkeys(triples))
-    quads += _in(sources, description + _attempt(iris, peer, started, ended, status, ""))
+    quads += _in(
+        sources, description + _attempt(iris, peer, started, ended, _status(collected), "")
+    )
     ops = [f"DROP SILENT GRAPH {source}", *_clear_ops(iris, peer, all_of_it=True)]
     _run(store, ops, quads)
-
-
-def states(store: Store, settings: dict, peers: list[Peer]) -> list[State]:
-    iris = Iris(store.base)
-    return [state(store, iris, p) for p in peers]
