@@ -349,14 +349,25 @@ def detect(peer: Peer) -> str:
 
 # -- SPARQL endpoints ----------------------------------------------------------------------
 
-#: One page of fiches with what they say, their own `#…` resources and what those say, and
-#: the one-hop neighbours (agents' names and types; harvest.py keeps only what it should).
+#: One page of fiches: what each says; what its `#…` resources, blank nodes and the agents it
+#: cites (what has a name) say; and one hop further from those (an attribution's agent).
+#: harvest.py then keeps only what a fiche's graph holds.
 PAGE_QUERY = """PREFIX mld: <https://w3id.org/memoires-ld/ns#>
-CONSTRUCT {{ ?f ?p ?o . ?o ?q ?v }}
+PREFIX foaf: <http://xmlns.com/foaf/0.1/>
+PREFIX schema: <http://schema.org/>
+CONSTRUCT {{ ?f ?p ?o . ?o ?q ?v . ?v ?r ?w }}
 WHERE {{
   {{ SELECT DISTINCT ?f WHERE {{ ?f a mld:Fiche }} ORDER BY ?f LIMIT {limit} OFFSET {offset} }}
   ?f ?p ?o .
-  OPTIONAL {{ ?o ?q ?v }}
+  OPTIONAL {{
+    ?o ?q ?v .
+    FILTER(isBlank(?o) || STRSTARTS(STR(?o), CONCAT(STR(?f), "#"))
+           || EXISTS {{ ?o foaf:name|schema:name|foaf:accountName ?name }})
+    OPTIONAL {{
+      ?v ?r ?w .
+      FILTER(isBlank(?v) || EXISTS {{ ?v foaf:name|schema:name|foaf:accountName ?other }})
+    }}
+  }}
 }}"""
 
 

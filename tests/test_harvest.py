@@ -286,7 +286,7 @@ def flaky():
 def labo(tmp_path_factory):
     """A real Oxigraph SPARQL server with three fiches: one fine, one invalid, one closed."""
     folder = tmp_path_factory.mktemp("labo")
-    fine, invalid = OPEN[8], OPEN[9]
+    fine, invalid = "CitykartParcoursDeRemobilisation1625AA", OPEN[9]  # fine: attributions
     triples = fiche_triples([fine, invalid, CLOSED], LABO)
     fiche = ox.NamedNode(f"{LABO}fiche/{invalid}")
     # a second French title: the shapes allow one per language
