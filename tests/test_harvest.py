@@ -673,3 +673,41 @@ def test_harvested_fiches_are_listed_after_a_restart_with_history(delta, federat
 def test_harvested_fiches_are_found_by_the_text_search(delta, federation):
     _, bee, _ = federation
     assert f"{bee.base}fiche/{BEE_TAGS[0]}" in _links(delta, "/fiches?q=Vend%C3%B4me")
+
+
+FEED_LANDED = (Path(__file__).parents[1] / "memoires_ld/changes.py").exists()
+
+
+@pytest.mark.skipif(
+    not FEED_LANDED, reason="the /changes feed (memoires_ld/changes.py) is not there"
+)
+def test_instances_reharvest_through_the_real_change_feed(federation):
+    alpha, bee, _ = federation
+    assert harvest_into(alpha, "bee").exit_code == 0  # a first harvest (or nothing new)
+    # on bee: one fiche edited, one retired, one created
+    edited, retired, created = BEE_TAGS[0], BEE_TAGS[1], OPEN[14]
+    bee.server.stop()
+    store = open_configured(bee.settings(), writable=True)
+    graph = writes.current_graph(store, edited)
+    graph.set((URIRef(f"{bee.base}fiche/{edited}"), DCTERMS.title, Literal("Réécrite", lang="fr")))
+    writes.replace_fiche(store, graph, agent="alice")
+    writes.retire_fiche(store, retired, agent="alice")
+    writes.create_fiche(store, expected([created], bee.base), agent="alice", stamp=False)
+    current = [edited, CLOSED, created]
+    want = rdflib_graph(
+        q.triple
+        for tag in current
+        for q in store.graph_quads(str(Iris(bee.base).fiche(tag)))
+        if not (tag == CLOSED and q.predicate in WITHHELD)
+    )
+    del store
+    gc.collect()
+    bee.server.start().wait_ready()
+    result = harvest_into(alpha, "bee")
+    assert result.exit_code == 0, result.output
+    assert "bee : moissonné (flux) : 3 fiche(s) gardée(s)" in result.output
+    alpha.server.stop()
+    try:
+        assert_same(alpha.source("bee"), want)
+    finally:
+        alpha.server.start().wait_ready()
