@@ -711,3 +711,51 @@ def test_instances_reharvest_through_the_real_change_feed(federation):
         assert_same(alpha.source("bee"), want)
     finally:
         alpha.server.start().wait_ready()
+
+
+def test_a_harvest_and_a_fault_on_both_backends(backend, flaky, tmp_path):
+    """The plain functions on the embedded store and on Virtuoso: a harvest, a fault that
+    leaves it as it was, then a 304."""
+    from virtuoso_server import fresh
+
+    from memoires_ld.harvest import harvest
+    from memoires_ld.harvest_sources import HarvestError
+    from memoires_ld.peers import select, state
+
+    settings = config.load(
+        {
+            "INSTANCE_DIR": tmp_path / "instance",
+            "DATA_DIR": make_data(tmp_path / "data", ALPHA_TAGS[:1]),
+            "BASE_URL": "http://127.0.0.1:8000/",
+            "PEERS": f"flaky=dump+{flaky.base}dump.nt.gz",
+            **fresh(dict(backend)),
+        }
+    )
+    store = open_configured(settings, writable=True)
+    iris = Iris(store.base)
+    (peer,) = select(settings, ("flaky",))
+    try:
+        flaky.mode = "good"
+        done = harvest(store, settings, peer)
+        assert (done.status, done.kept, done.rejected) == ("moissonné", 2, 0)
+        source = str(iris.source("flaky"))
+        harvested = rdflib_graph(q.triple for q in store.graph_quads(source))
+        assert_same(harvested, expected(OPEN[5:7], ELSEWHERE + "pub/"))
+        flaky.mode = "html"
+        with pytest.raises(HarvestError, match="page HTML"):
+            harvest(store, settings, peer)
+        flaky.mode = "good"
+        assert_same(rdflib_graph(q.triple for q in store.graph_quads(source)), harvested)
+        failed = state(store, iris, peer)
+        assert (failed.status, failed.kept, failed.error[:40]) == (
+            "échec",
+            2,
+            f"{flaky.base}dump.nt.gz : page HTML reçue"[:40],
+        )
+        assert harvest(store, settings, peer).status == "inchangé (304)"
+        assert state(store, iris, peer).error == ""
+    finally:
+        flaky.mode = "good"
+        store.close()
+        del store
+        gc.collect()
