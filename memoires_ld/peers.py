@@ -18,14 +18,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pyoxigraph as ox
 from rdflib.namespace import DCTERMS, PROV, SH, VOID
 
 from .errors import MemoiresError
+from .history import N
 from .iris import Iris, slugify
-from .namespaces import SCHEMA
+from .namespaces import MLD, SCHEMA
 from .store import Store
 
 KINDS = ("memoires-ld", "sparql", "dump", "void")
@@ -191,10 +192,22 @@ def state(store: Store, iris: Iris, peer: Peer) -> State:
 
 
 def fiche_sources(store: Store, iris: Iris) -> dict[str, str]:
-    """Each harvested fiche IRI → the slug of its source (the listing's "source" facet)."""
+    """Each harvested fiche IRI → the slug of its source: the key of the listing's "source"
+    facet (a fiche of our own is in no `sources/…` graph, so not in this dict)."""
     prefix = str(iris.source(""))
     rows = store.query(
-        "SELECT ?f ?g WHERE { GRAPH ?g { ?f a <https://w3id.org/memoires-ld/ns#Fiche> } "
-        f'FILTER(STRSTARTS(STR(?g), "{prefix}")) }}'
+        f"SELECT DISTINCT ?f ?g WHERE {{ GRAPH ?g {{ ?f a {N(MLD.Fiche)} }} "
+        f"FILTER(STRSTARTS(STR(?g), {ox.Literal(prefix)})) }}"
     )
-    return {row["f"].value: row["g"].value[len(prefix) :] for row in rows}
+    return {row["f"].value: unquote(row["g"].value[len(prefix) :]) for row in rows}
+
+
+def source_titles(store: Store, iris: Iris) -> dict[str, str]:
+    """Each harvested source's slug → its title (the peer's name in PEERS): the facet's labels."""
+    prefix = str(iris.source(""))
+    title = ox.NamedNode(str(DCTERMS.title))
+    return {
+        unquote(q.subject.value[len(prefix) :]): q.object.value
+        for q in store.match(None, title, None, ox.NamedNode(str(iris.sources())))
+        if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(prefix)
+    }

@@ -759,3 +759,26 @@ def test_a_harvest_and_a_fault_on_both_backends(backend, flaky, tmp_path):
         store.close()
         del store
         gc.collect()
+
+
+def test_the_source_of_each_harvested_fiche_for_the_listing(federation, labo, flaky):
+    """What the listing's "source" facet reads: fiche → source slug, slug → title."""
+    from memoires_ld.peers import fiche_sources, source_titles
+
+    _, _, gamma = federation
+    flaky.mode = "good"
+    assert run(gamma.env, "harvest", "labo", "flaky").exit_code == 0
+    store = open_configured(gamma.settings())
+    try:
+        iris = Iris(gamma.base)
+        sources, titles = fiche_sources(store, iris), source_titles(store, iris)
+    finally:
+        del store
+        gc.collect()
+    fine, invalid = labo.tags
+    assert sources[f"{LABO}fiche/{fine}"] == "labo"
+    assert sources[f"{LABO}fiche/{CLOSED}"] == "labo"
+    assert f"{LABO}fiche/{invalid}" not in sources
+    assert {sources[f"{ELSEWHERE}pub/fiche/{t}"] for t in OPEN[5:7]} == {"flaky"}
+    assert f"{gamma.base}fiche/{ALPHA_TAGS[0]}" not in sources
+    assert titles["labo"] == "labo" and titles["flaky"] == "flaky"
