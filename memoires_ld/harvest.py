@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
@@ -80,8 +81,9 @@ def now() -> datetime:
 
 def fiches_of(triples: Iterable[ox.Triple]) -> dict[str, list[ox.Triple]]:
     """Each fiche of the triples → its description: what it and its `#…` resources say
-    (blank nodes followed), and the names and types of the other resources they cite
-    (agents, accounts). Concepts and other documents are not copied."""
+    (blank nodes followed), and the names and types of the resources they cite on the
+    fiche's own host (its publisher's agents and accounts). Concepts, other documents and
+    resources elsewhere (ours, the vocabulary's) are not copied: a peer cannot rename them."""
     by_subject: dict = {}
     for t in triples:
         by_subject.setdefault(t.subject, []).append(t)
@@ -109,11 +111,18 @@ def fiches_of(triples: Iterable[ox.Triple]) -> dict[str, list[ox.Triple]]:
                     todo.append(t.object)
         cited = {t.object for t in described if isinstance(t.object, ox.NamedNode)} - seen
         for other in sorted(cited, key=str):
+            if _origin(other.value) != _origin(fiche.value):
+                continue  # a fiche names only its publisher's agents (not ours, no concept)
             said = [t for t in by_subject.get(other, []) if t.predicate in NEIGHBOUR_PREDICATES]
             if any(t.predicate in NAMES for t in said):  # an agent or an account it cites
                 described += said
         found[fiche.value] = list(dict.fromkeys(described))
     return found
+
+
+def _origin(iri: str) -> tuple:
+    parts = urlsplit(iri)
+    return parts.scheme, parts.hostname, parts.port
 
 
 def _rdflib(triples: list[ox.Triple]) -> Graph:

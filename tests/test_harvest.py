@@ -149,6 +149,7 @@ class Flaky:
         self.mode = "good"
         self.requests: list[tuple[str, dict]] = []
         self.dump = b""
+        self.feed_dump = b""  # the dump of the memoires-ld instance it plays under /feed/
         self.documents: dict[str, bytes] = {}  # path → Turtle (the feed peer's fiches)
         self.feed: list[dict] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -181,8 +182,12 @@ def _handler(flaky: Flaky):
             path = urlsplit(self.path).path
             if path == "/dump.nt.gz":
                 return self.dump_answer()
+            if path == "/feed/dump.nt.gz":
+                return self.send(200, flaky.feed_dump, "application/gzip")
             if path == "/feed/.well-known/void":
-                body = f"<{flaky.base}feed/dataset> <{VOID.dataDump}> <{flaky.base}dump.nt.gz> ."
+                body = (
+                    f"<{flaky.base}feed/dataset> <{VOID.dataDump}> <{flaky.base}feed/dump.nt.gz> ."
+                )
                 return self.send(200, body.encode(), "application/n-triples")
             if path == "/feed/changes":
                 return self.feed_answer()
@@ -546,7 +551,7 @@ def test_a_memoires_ld_peer_is_reharvested_through_its_change_feed(federation, f
     _, _, gamma = federation
     base = flaky.base + "feed/"
     one, two, three = OPEN[10:13]
-    flaky.dump = gzip.compress(
+    flaky.feed_dump = gzip.compress(
         ox.serialize(fiche_triples([one, two], base), format=ox.RdfFormat.N_TRIPLES)
     )
     first = run(gamma.env, "harvest", "feedpeer")
@@ -588,7 +593,7 @@ def test_a_memoires_ld_peer_is_reharvested_through_its_change_feed(federation, f
     assert_same(gamma.source("feedpeer"), want)
     asked = [path for path, _ in flaky.requests[before:]]
     assert asked[0].startswith("/feed/changes?since=")
-    assert not any(path.startswith("/dump") for path in asked), "no full download"
+    assert not any("dump" in path for path in asked), "no full download"
     accept = next(h for p, h in flaky.requests[before:] if p.startswith("/feed/changes"))
     assert accept.get("Accept") == "application/activity+json"
 
@@ -782,3 +787,26 @@ def test_the_source_of_each_harvested_fiche_for_the_listing(federation, labo, fl
     assert {sources[f"{ELSEWHERE}pub/fiche/{t}"] for t in OPEN[5:7]} == {"flaky"}
     assert f"{gamma.base}fiche/{ALPHA_TAGS[0]}" not in sources
     assert titles["labo"] == "labo" and titles["flaky"] == "flaky"
+
+
+def test_a_peer_cannot_say_things_about_our_resources_or_the_vocabulary():
+    from memoires_ld.harvest import fiches_of
+
+    ours = "http://127.0.0.1:8000/"
+    text = f"""
+    @prefix schema: <http://schema.org/> . @prefix foaf: <http://xmlns.com/foaf/0.1/> .
+    <{LABO}fiche/X> a <https://w3id.org/memoires-ld/ns#Fiche> ;
+        schema:author <{LABO}agent/a>, <{ours}agent/b> ;
+        <http://purl.org/dc/terms/type> <https://w3id.org/memoires-ld/vocab/nature/formation> ;
+        schema:about <{ours}fiche/Y> .
+    <{LABO}fiche/X#action> schema:name "l'action" .
+    <{LABO}agent/a> a foaf:Person ; foaf:name "A" ; schema:email "a@example.org" .
+    <{ours}agent/b> a foaf:Person ; foaf:name "Renommé par un pair" .
+    <https://w3id.org/memoires-ld/vocab/nature/formation> schema:name "Détourné" .
+    <{ours}fiche/Y> schema:name "Détournée" .
+    """
+    triples = [q.triple for q in ox.parse(text, ox.RdfFormat.TURTLE)]
+    (fiche,) = fiches_of(triples).values()
+    subjects = {t.subject.value for t in fiche}
+    assert subjects == {f"{LABO}fiche/X", f"{LABO}fiche/X#action", f"{LABO}agent/a"}
+    assert not any(t.predicate.value == "http://schema.org/email" for t in fiche)
