@@ -68,7 +68,6 @@ class Outcome:
     rejected: int = 0
     #: fiches kept as metadata only (licence not open)
     withheld: int = 0
-    error: str = ""
     messages: list[str] = field(default_factory=list)
 
 

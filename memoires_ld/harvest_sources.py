@@ -165,7 +165,9 @@ class Fetcher:
         if announced and announced.isdigit() and int(announced) > self.max_bytes:
             raise self.too_big(url, int(announced))
         chunks, size = [], 0
-        while chunk := answer.read(CHUNK):
+        # read1: one receive at a time, so that a peer sending a byte now and then cannot
+        # hold the harvest past its deadline (read(n) would wait for n bytes)
+        while chunk := answer.read1(CHUNK):
             size += len(chunk)
             if size > self.max_bytes:
                 raise self.too_big(url, size)
