@@ -78,22 +78,24 @@ def peers(ctx: click.Context):
     Example:
         memoires-ld peers
     """
+    from .harvest_sources import detect
     from .iris import Iris
 
     settings = ctx.obj
     chosen = peers_module.select(settings)
     store = _open_store(settings, writable=False)  # works while the server runs
     iris = Iris(store.base)
+    states = [peers_module.state(store, iris, peer) for peer in chosen]
     header = ("nom", "URL", "type", "dernière moisson", "état", "gardées", "rejetées", "erreur")
     rows = [header]
-    for peer in chosen:
-        found = peers_module.state(store, iris, peer)
+    for peer, found in zip(chosen, states, strict=True):
         when = found.harvested.isoformat(timespec="seconds") if found.harvested else "jamais"
+        kind = peer.kind or detect(peer) or "dump/void"
         rows.append(
             (
                 peer.name,
                 peer.url,
-                peer.kind or "auto",
+                kind,
                 when,
                 found.status,
                 str(found.kept),
@@ -104,6 +106,5 @@ def peers(ctx: click.Context):
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     for n, row in enumerate(rows):
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-        if n:
-            for message in peers_module.state(store, iris, chosen[n - 1]).messages[:3]:
-                click.echo(f"    rejetée : {message}")
+        for message in states[n - 1].messages[:3] if n else ():
+            click.echo(f"    rejetée : {message}")

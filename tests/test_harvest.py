@@ -637,13 +637,14 @@ def test_local_writes_and_sparql_updates_cannot_touch_a_harvested_graph(flaky_ha
 
 
 def test_harvest_while_the_server_runs_says_to_stop_it(federation):
-    alpha, _, _ = federation
+    alpha, bee, _ = federation
     result = run(alpha.env, "harvest", "bee")
     assert result.exit_code == 2
     assert "ouverte par un autre processus (le serveur ?)" in result.output
     table = run(alpha.env, "peers")  # reading works meanwhile
     assert table.exit_code == 0, table.output
-    assert any(row.startswith("bee ") and " moissonné " in row for row in table.output.splitlines())
+    (row,) = [row for row in table.output.splitlines() if row.startswith("bee ")]
+    assert row.split()[1:3] == [bee.base, "memoires-ld"]
 
 
 @pytest.fixture(scope="module")
