@@ -21,6 +21,7 @@ import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -39,8 +40,14 @@ MIN_PASSWORD = 10
 TOKEN_PREFIX = "mld"
 
 _hasher = PasswordHasher()
-#: Verified when the account does not exist, so that both cases take the same time.
-_DUMMY = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@cache
+def _dummy() -> str:
+    """Verified when the account does not exist, so that both cases take the same time
+    (made on first use: an Argon2 hash costs ~0.5 s, at every start otherwise)."""
+    return _hasher.hash(secrets.token_urlsafe(16))
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
@@ -151,7 +158,7 @@ class Accounts:
             row = db.execute(
                 "SELECT name, role, created, password FROM accounts WHERE name = ?", (name,)
             ).fetchone()
-        stored = row[3] if row else _DUMMY
+        stored = row[3] if row else _dummy()
         try:
             _hasher.verify(stored, password)
         except (VerificationError, InvalidHashError):

@@ -6,28 +6,41 @@ query or serialises, so threads answer in parallel without copying the store per
 More processes (`--workers`) each open the same files read-only: useful only when the
 Python side (Flask, templates) saturates a core.
 
-Before any worker starts, the master prepares what is cached per data version — the store
-(loaded when data/ changed), the dumps and the statistics — so that workers only open
-files, and never load the same data twice.
+Before any worker starts, the master makes sure the store is there (loaded when data/
+changed), so that workers only open files and never load the same data twice. What is
+cached per data version and costs minutes at 100k fiches — the dumps, the statistics, the
+text index — is then written by a background process (at a lower priority) while the server
+already answers: a request that needs one of them waits for it (they are written under a
+lock, once), every other page is served meanwhile.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
 
-from . import void
+from . import search, void
 from .iris import Iris
 from .store import open_configured
 
 
 def prepare(settings: dict) -> str:
-    """Load the store if data/ changed, write the dumps and statistics; return the version."""
+    """Load the store if data/ changed; return its version."""
+    return open_configured(settings).version  # closed on return, before workers fork
+
+
+def publish(settings: dict) -> str:
+    """Write the statistics, the text index and the dumps of the store's version."""
+    os.nice(10)
     store = open_configured(settings)
-    void.prepare(store, Path(settings["INSTANCE_DIR"]), Iris(settings["BASE_URL"]))
-    return store.version  # the store is closed on return, before workers fork
+    instance = Path(settings["INSTANCE_DIR"])
+    void.cached_statistics(store, instance)
+    search.prepare(store, instance)
+    void.prepare(store, instance, Iris(settings["BASE_URL"]))
+    return store.version
 
 
 def gunicorn_options(settings: dict) -> dict:
@@ -65,16 +78,30 @@ class Server(BaseApplication):
         return create_app(self.settings)
 
 
+def _import_app() -> None:
+    """Import the web app's modules here, in the master: forked workers inherit them and
+    only open the store (importing them takes a second or two). No module opens a store or
+    starts a thread when imported."""
+    from .web import _blueprints
+
+    _blueprints()
+
+
 def serve(settings: dict) -> None:
     """Prepare the data, then serve until stopped (SIGINT/SIGTERM stop gracefully).
 
-    The preparation runs in a separate (spawned) process: RocksDB's background threads do
-    not survive a fork, so a database opened in the master would leave the forked worker
-    with a thread pool that never runs its flushes (the first checkpoint after a write
-    then waits forever).
+    The preparation runs in a separate process: RocksDB's background threads do not survive
+    a fork, so a database opened in the master would leave the forked worker with a thread
+    pool that never runs its flushes (the first checkpoint after a write then waits
+    forever). That process is forked before the master opens any database (a spawned one
+    would import everything again: a second or two).
     """
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        version = pool.apply(prepare, (settings,))
+    fork = multiprocessing.get_context("fork")
+    with fork.Pool(1) as pool:
+        pending = pool.apply_async(prepare, (settings,))
+        _import_app()  # meanwhile, on the other core
+        version = pending.get()
+    fork.Process(target=publish, args=(settings,), name="memoires-ld-publish", daemon=True).start()
     print(
         f"memoires-ld : données {version}, {settings['BASE_URL']} "
         f"sur http://{settings['HOST']}:{settings['PORT']}/",
