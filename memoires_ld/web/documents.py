@@ -80,19 +80,22 @@ def cached(store: Store, key: tuple, build: Callable[[], T]) -> T:
 
 
 def fiche(store: Store, iris: Iris, tag: str) -> Document:
+    """A fiche's graph, in three reads: its quads, its latest revision, that one's time."""
     iri = str(iris.fiche(tag))
-    if not store.has_graph(iri):
+    triples = [q.triple for q in store.graph_quads(iri)]
+    if not triples:
         gone = history.get_tombstone(store, tag)
         if gone is not None:
             message = f"La fiche « {tag} » a été retirée le {gone.at:%d/%m/%Y}."
             raise Gone(message, detail={"tag": tag, "history": gone.history})
         raise NotFound(f"Il n'y a pas de fiche « {tag} ».", detail={"tag": tag})
-    triples = [q.triple for q in store.graph_quads(iri)]
-    # The state is the fiche's latest revision (history.py), as If-Match compares it.
-    state = history.state(store, tag) or _digest(store.version)
     times = _objects(triples, iri, DCTERMS.modified)
+    # The state is the fiche's latest revision (history.state), as If-Match compares it.
     last, graph = history.head(store, tag), N(str(iris.history(tag)))
-    if last is not None:
+    if last is None:
+        state = _digest(store.version)
+    else:
+        state = _digest(last.value)
         times += [q.object for q in store.match(last, GENERATED, None, graph)]
     return Document("fiche", iri, iri, triples, state, _newest(times))
 
@@ -241,9 +244,8 @@ def _shapes_file() -> tuple[tuple[ox.Triple, ...], str]:
 
 
 def _objects(triples, subject: str, predicate) -> list:
-    return [
-        t.object for t in triples if t.subject == N(subject) and t.predicate == N(str(predicate))
-    ]
+    subject, predicate = N(subject), N(str(predicate))
+    return [t.object for t in triples if t.subject == subject and t.predicate == predicate]
 
 
 def _is_datetime(term) -> bool:
