@@ -156,6 +156,81 @@ def write(data_dir: Path, n: int, seed: int = 1, base: str = DEFAULT_BASE) -> li
     return tags
 
 
+# -- a served store, built straight from quads (the bench measures serving, not import) --
+
+TEMPLATES = 500
+_TAG, _TITLE = "ZzTemplateTagZz", "Zz titre du modèle zZ"
+
+
+def _templates(count: int, seed: int, base: str) -> list[str]:
+    """N-Quads of `count` mapped fiches, their tag and title left as placeholders; each
+    with a small first revision (by "import", no reified statements)."""
+    from memoires_ld import history
+    from memoires_ld.writes import IMPORT_AGENT
+
+    iris, at = Iris(base), datetime(2026, 1, 1, tzinfo=PARIS)
+    out = []
+    for number, record in enumerate(records(count, seed)):
+        graph = ox.NamedNode(iris.fiche(record.tag))
+        quads = [ox.Quad(*(_ox(t) for t in triple), graph) for triple in map_fiche(record, iris)]
+        revision = history.Revision(
+            record.tag, 1, str(iris.revision(record.tag, 1)), "create", IMPORT_AGENT,
+            str(iris.user(IMPORT_AGENT)), at,
+        )  # fmt: skip
+        quads += history.record(iris, revision, [], [])
+        text = ox.serialize(quads, format=ox.RdfFormat.N_QUADS).decode()
+        title = str(ox.Literal(record.title))[1:-1]
+        text = text.replace(record.tag, _TAG).replace(f'"{title}"', f'"{_TITLE}"')
+        out.append(text.replace("_:", f"_:t{number}x"))
+    return out
+
+
+def write_quads(target: Path, n: int, seed: int = 1, base: str = DEFAULT_BASE) -> list[str]:
+    """Write the N-Quads of `n` fiches to `target`; return their tags. `TEMPLATES` fiches
+    are mapped by `map_fiche`, then copied under new tags and titles (mapping each fiche
+    takes ≈10 ms: 15 min at 100k)."""
+    templates = _templates(min(n, TEMPLATES), seed, base)
+    rng = random.Random(seed)
+    tags = []
+    with open(target, "w", encoding="utf-8") as out:
+        for number in range(n):
+            title = _sentence(rng, 3, 9).rstrip(".")
+            tag = re.sub(r"[^A-Za-z0-9]", "", title.title().encode("ascii", "ignore").decode())
+            tag = f"{tag[:32]}{number:06d}"
+            text = templates[number % len(templates)].replace(_TAG, tag)
+            out.write(text.replace(_TITLE, title).replace("_:t", f"_:n{number}t"))
+            tags.append(tag)
+    return tags
+
+
+def build_instance(instance: Path, data_dir: Path, n: int, seed: int = 1, base: str = DEFAULT_BASE):
+    """An instance folder serving `n` synthetic fiches, as `memoires-ld serve` would have
+    left it after loading them (empty data/, so a restart reopens it); return the tags."""
+    from memoires_ld import loading, store
+    from memoires_ld.history import DATA_DIGEST, META, META_GRAPH, STORE_ID
+
+    (data_dir / datadir.RDF_DIR / datadir.FICHES_DIR).mkdir(parents=True, exist_ok=True)
+    instance.mkdir(parents=True, exist_ok=True)
+    current = f"synthetic{n}s{seed}-{store.code_version()}-{store._digest(base)}"
+    path = instance / f"store-{current}"
+    nquads = instance / "synthetic.nq"
+    tags = write_quads(nquads, n, seed, base)
+    oxigraph = ox.Store(str(path))
+    oxigraph.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+    nquads.unlink()
+    for graph, (digest, found) in loading.other_graphs(base, data_dir).items():
+        oxigraph.bulk_extend(found)
+        key = loading.source_key(graph)
+        oxigraph.add(ox.Quad(key, DATA_DIGEST, ox.Literal(digest), META_GRAPH))
+    oxigraph.add(ox.Quad(META, STORE_ID, ox.Literal(f"synthetic-{n}-{seed}"), META_GRAPH))
+    oxigraph.flush()
+    oxigraph.optimize()
+    del oxigraph
+    stamp = store.data_stamp(data_dir, base)
+    (instance / store.POINTER).write_text(f"{current}\n{stamp}\n")
+    return tags
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("n", type=int, help="number of fiches")
