@@ -187,9 +187,10 @@ def harvest(store: Store, settings: dict, peer: Peer, *, clock: Callable = now) 
     except HarvestError as error:
         _record_attempt(store, iris, peer, started, clock(), "échec", error.message)
         raise
-    if collected.not_modified:
-        _record_attempt(store, iris, peer, started, clock(), "inchangé (304)", "")
-        return Outcome(peer, "inchangé (304)", previous.kept, previous.rejected)
+    if collected.not_modified or collected.changes == {}:
+        status = "inchangé (304)" if collected.not_modified else "inchangé (flux)"
+        _record_attempt(store, iris, peer, started, clock(), status, "")
+        return Outcome(peer, status, previous.kept, previous.rejected)
     fiches, carried, rejected_before = _fiches(store, iris, peer, previous, collected)
     result = sort_fiches(fiches, open_licences(store))
     result.kept = carried | result.kept

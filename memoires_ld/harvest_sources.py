@@ -332,7 +332,8 @@ def full(peer: Peer, fetcher: Fetcher, *, etag: str = "", last_modified: str = "
         collected.within = peer.url
         return collected
     if kind == "void":
-        return from_description(fetcher, peer.url, fetch_rdf(fetcher, peer.url).triples, etag, "")
+        described = fetch_rdf(fetcher, peer.url).triples
+        return from_description(fetcher, peer.url, described, etag, last_modified)
     first = fetch_rdf(fetcher, peer.url, etag=etag, last_modified=last_modified)
     if first.not_modified or has_fiches(first.triples) or kind == "dump":
         return first
@@ -401,14 +402,18 @@ def feed(peer: Peer, fetcher: Fetcher, since: str) -> Collected | None:
     answer = fetcher.get(url, FEED_ACCEPT, ok=(200, 404))
     if answer.status == 404:
         return None
-    latest: dict[str, str] = {}
+    latest: dict[str, str] = {}  # fiche → the last activity about it (items are in order)
     collection = _json(answer)
     page = collection.get("first", collection)
     for _ in range(MAX_PAGES):
+        if isinstance(page, dict) and not {"orderedItems", "items"} & set(page):
+            page = page.get("id") or page.get("href")  # a Link to the page, not the page
         if isinstance(page, str):
             page = _json(fetcher.get(urljoin(url, page), FEED_ACCEPT))
+        if not isinstance(page, dict):
+            break
         for item in page.get("orderedItems") or page.get("items") or []:
-            target = item.get("object")
+            target = item.get("object") if isinstance(item, dict) else None
             iri = target.get("id") if isinstance(target, dict) else target
             if isinstance(iri, str) and iri.startswith(peer.url):
                 latest[iri] = item.get("type", "")

@@ -17,6 +17,7 @@ import socket
 import struct
 import threading
 import time
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
@@ -264,20 +265,26 @@ def _handler(flaky: Flaky):
             raise AssertionError(mode)
 
         def feed_answer(self):
-            since = parse_qs(urlsplit(self.path).query).get("since", [""])[0]
-            page = parse_qs(urlsplit(self.path).query).get("page", [""])[0]
+            """The items published after `since`, one per page (as the real feed, in order)."""
+            query = parse_qs(urlsplit(self.path).query)
+            since, page = query.get("since", [""])[0], query.get("page", [""])[0]
+            items = [
+                i
+                for i in flaky.feed
+                if datetime.fromisoformat(i["published"]) >= datetime.fromisoformat(since)
+            ]
             base = f"{flaky.base}feed/changes?since={quote(since, safe='')}"
             if not page:
                 body = {
                     "@context": "https://www.w3.org/ns/activitystreams",
                     "type": "OrderedCollection",
-                    "totalItems": len(flaky.feed),
+                    "totalItems": len(items),
                     "first": base + "&page=1",
                 }
             else:
                 n = int(page)
-                body = {"type": "OrderedCollectionPage", "orderedItems": flaky.feed[n - 1 : n]}
-                if n < len(flaky.feed):
+                body = {"type": "OrderedCollectionPage", "orderedItems": items[n - 1 : n]}
+                if n < len(items):
                     body["next"] = base + f"&page={n + 1}"
             return self.send(200, json.dumps(body).encode(), "application/activity+json")
 
@@ -580,23 +587,12 @@ def test_a_memoires_ld_peer_is_reharvested_through_its_change_feed(federation, f
         f"/feed/fiche/{one}": changed.serialize(format="turtle").encode(),
         f"/feed/fiche/{three}": expected([three], base).serialize(format="turtle").encode(),
     }
+    published = datetime.now(UTC).isoformat()
     flaky.feed = [
-        {
-            "type": "Update",
-            "object": {"id": f"{base}fiche/{one}"},
-            "published": "2026-01-01T00:00:00Z",
-        },
-        {
-            "type": "Delete",
-            "object": {"id": f"{base}fiche/{two}"},
-            "published": "2026-01-01T00:00:01Z",
-        },
-        {
-            "type": "Create",
-            "object": {"id": f"{base}fiche/{three}"},
-            "published": "2026-01-01T00:00:02Z",
-        },
+        {"type": kind, "object": {"id": f"{base}fiche/{tag}"}, "published": published}
+        for kind, tag in (("Update", one), ("Delete", two), ("Create", three))
     ]
+    time.sleep(1.1)  # `since` is to the second: the next harvest starts after those changes
     before = len(flaky.requests)
     second = run(gamma.env, "harvest", "feedpeer")
     assert second.exit_code == 0, second.output
@@ -608,6 +604,11 @@ def test_a_memoires_ld_peer_is_reharvested_through_its_change_feed(federation, f
     assert not any("dump" in path for path in asked), "no full download"
     accept = next(h for p, h in flaky.requests[before:] if p.startswith("/feed/changes"))
     assert accept.get("Accept") == "application/activity+json"
+
+    third = run(gamma.env, "harvest", "feedpeer")
+    assert third.exit_code == 0, third.output
+    assert "feedpeer : inchangé (flux) : 2 fiche(s)" in third.output
+    assert_same(gamma.source("feedpeer"), want)
 
 
 # -- our own write path never touches a harvested graph ----------------------------------------
