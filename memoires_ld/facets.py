@@ -27,7 +27,7 @@ import math
 import threading
 import unicodedata
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache, cached_property
@@ -552,12 +552,13 @@ def split_version(version: str) -> tuple[str, int]:
     return (store, int(count)) if store and count.isdigit() else (version, 0)
 
 
-def index_for(store) -> FacetIndex:
+def index_for(store, saved: Callable[[str], FacetIndex | None] | None = None) -> FacetIndex:
     """The index of the store's current version.
 
-    Built once per store; after writes (made here or by another process: the CLI, other
-    workers), caught up from the history: only the fiches written since are read again.
-    Built anew only when that cannot be done (a store with fewer writes, no history).
+    Built once per store (or read back by `saved(version)`, an index kept at some earlier
+    version); after writes (made here or by another process: the CLI, other workers),
+    caught up from the history: only the fiches written since are read again. Built anew
+    only when that cannot be done (a store with fewer writes, no history).
     """
     version = store.version
     identity = split_version(version)[0]
@@ -566,6 +567,8 @@ def index_for(store) -> FacetIndex:
         return index
     with _lock:
         index = _indexes.get(identity)
+        if index is None and saved is not None:
+            index = saved(version)
         if index is None or index.version != version:
             index = _caught_up(store, index, version) or FacetIndex.from_store(store)
             index.version = version

@@ -16,6 +16,7 @@ syntax: each word becomes a quoted string, so any input is harmless.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import sqlite3
@@ -35,7 +36,9 @@ CREATE VIRTUAL TABLE fiches USING fts5(
   title, description, authors,
   tokenize = "unicode61 remove_diacritics 2"
 );
-CREATE TABLE state(name TEXT PRIMARY KEY, value TEXT NOT NULL);"""
+CREATE TABLE state(name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE listing(iri TEXT PRIMARY KEY, fiche TEXT NOT NULL);
+CREATE TABLE agents(slug TEXT PRIMARY KEY, name TEXT NOT NULL);"""
 MAX_WORDS = 12
 
 DESCRIPTIONS_QUERY = """PREFIX mld: <https://w3id.org/memoires-ld/ns#>
@@ -94,8 +97,9 @@ def _numbers(text: str | None) -> list[int]:
     return [int(n) for n in text.split()] if text else []
 
 
-def build(path: Path, docs: Iterable[tuple[str, ...]], version: str, at: str) -> Path:
-    """Write the index to `path`, atomically (a reader never sees half an index)."""
+def build(path: Path, docs: Iterable[tuple[str, ...]], index) -> Path:
+    """Write the index of `index`'s fiches to `path`, atomically (a reader never sees half
+    an index)."""
     staging = path.with_name(f".{path.name}-{os.getpid()}-{threading.get_ident()}")
     staging.unlink(missing_ok=True)
     with closing(sqlite3.connect(staging)) as db, db:
@@ -107,7 +111,9 @@ def build(path: Path, docs: Iterable[tuple[str, ...]], version: str, at: str) ->
             _numbered(r[1:] for r in rows),
         )
         db.execute("INSERT INTO fiches(fiches) VALUES ('optimize')")
-        _set_state(db, build=uuid.uuid4().hex, version=version, at=at)
+        _save(db, index, index.fiches)
+        at = index.at.isoformat() if index.at is not None else ""
+        _set_state(db, build=uuid.uuid4().hex, version=index.version, at=at)
     os.replace(staging, path)
     return path
 
@@ -128,7 +134,45 @@ def _put(db: sqlite3.Connection, docs: Iterable[tuple[str, ...]]) -> None:
         )
 
 
+def _save(db: sqlite3.Connection, index, fiches: Iterable) -> None:
+    """Keep what the facet index holds of `fiches` (a restart reads it back: `saved`)."""
+    rows, slugs = [], set()
+    for f in fiches:
+        rows.append((f.iri, json.dumps([f.tag, f.title, f.created, f.modified, f.values])))
+        slugs.update(f.keys("auteur"))
+    db.executemany("INSERT OR REPLACE INTO listing VALUES (?, ?)", rows)
+    names = ((k, index.agent_names[k]) for k in slugs if k in index.agent_names)
+    db.executemany("INSERT OR REPLACE INTO agents VALUES (?, ?)", names)
+
+
+def saved(folder: Path, version: str) -> facets.FacetIndex | None:
+    """The facet index kept in the store's file in `folder` (at the version it records),
+    or None if there is none: a restart reads it in a second where the store takes a
+    minute at 100k fiches."""
+    try:
+        with closing(sqlite3.connect(f"file:{_path(folder, version)}?mode=ro", uri=True)) as db:
+            state = _state(db)
+            pairs: dict[tuple[str, str], tuple[str, str]] = {}
+            fiches = []
+            for iri, text in db.execute("SELECT iri, fiche FROM listing"):
+                tag, title, created, modified, values = json.loads(text)
+                values = tuple(pairs.setdefault(tuple(v), tuple(v)) for v in values)
+                fiches.append(facets.Fiche(iri, tag, title, created, modified, values))
+            names = dict(db.execute("SELECT slug, name FROM agents"))
+            at = datetime.fromisoformat(state["at"]) if state["at"] else None
+            return facets.FacetIndex(state["version"], fiches, names, at)
+    except (sqlite3.Error, KeyError, ValueError):
+        return None
+
+
+def _path(folder: Path, version: str) -> Path:
+    """The file of the store whose version is `version` (whatever its write count)."""
+    identity = facets.split_version(version)[0]
+    return folder / f"search-{hashlib.sha256(identity.encode()).hexdigest()[:16]}.sqlite"
+
+
 def _drop(db: sqlite3.Connection, iris: Iterable[str]) -> None:
+    db.executemany("DELETE FROM listing WHERE iri = ?", ((i,) for i in iris))
     for iri in iris:
         found = db.execute("SELECT id FROM docs WHERE iri = ?", (iri,)).fetchone()
         if found:
@@ -168,6 +212,7 @@ class TextFile:
                     docs = documents(store, index, changed)
                     _drop(db, changed - {d[0] for d in docs})
                     _put(db, docs)
+                    _save(db, index, [index.by_iri[d[0]] for d in docs])
                     _set_state(db, version=index.version, at=index.at.isoformat())
                 db.commit()
                 self._read_rowids(db, state["build"])
@@ -182,8 +227,7 @@ class TextFile:
             self.last = max(self.last, rowid)
 
     def _rebuild(self, store, index) -> None:
-        at = index.at.isoformat() if index.at is not None else ""
-        build(self.path, documents(store, index), index.version, at)
+        build(self.path, documents(store, index), index)
         with closing(sqlite3.connect(self.path)) as db:
             self._read_rowids(db, _state(db)["build"])
 
@@ -277,8 +321,7 @@ def index_for(store, index, folder: Path) -> TextIndex:
     found = _indexes.get(folder)
     if found is not None and found.index is index:
         return found
-    identity = facets.split_version(index.version)[0]
-    path = folder / f"search-{hashlib.sha256(identity.encode()).hexdigest()[:16]}.sqlite"
+    path = _path(folder, index.version)
     with _lock:
         file = _files.get(folder)
         if file is None or file.path != path:
@@ -305,4 +348,5 @@ def prepare(store, folder: Path) -> TextIndex:
     Called before a server forks its workers, the facet index is inherited by them
     (it is cached per store version) and the text index file is already in `folder`.
     """
-    return index_for(store, facets.index_for(store), folder)
+    index = facets.index_for(store, saved=lambda version: saved(folder, version))
+    return index_for(store, index, folder)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
@@ -75,7 +76,21 @@ class Server(BaseApplication):
     def load(self):
         from .web import create_app
 
-        return create_app(self.settings)
+        app = create_app(self.settings)
+        threading.Thread(target=_warm, args=(app,), name="warm-indexes", daemon=True).start()
+        return app
+
+
+def _warm(app) -> None:
+    """Make the listing's indexes in the worker before the first listing asks (read back
+    from the text index's file when there is one: a second at 100k fiches)."""
+    from .web.listing import indexes
+
+    try:
+        with app.app_context():
+            indexes()
+    except Exception:  # the first listing request will try again, and say what fails
+        app.logger.exception("listing indexes not made in advance")
 
 
 def _import_app() -> None:

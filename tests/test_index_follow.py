@@ -70,7 +70,7 @@ def fiche(tag: str, title: str, year: str | None = None, source: str = TAGS[2]):
 
 
 def assert_same_as_rebuilt(store, folder: Path, tmp_path: Path) -> None:
-    index = facets.index_for(store)
+    index = facets.index_for(store, saved=lambda version: search.saved(folder, version))
     text = search.index_for(store, index, folder)
     fresh_index = FacetIndex(store.version, *facets.read(store))
     fresh_text = search.TextIndex(_built(store, fresh_index, tmp_path), fresh_index)
@@ -92,7 +92,7 @@ def assert_same_as_rebuilt(store, folder: Path, tmp_path: Path) -> None:
 def _built(store, index: FacetIndex, tmp_path: Path) -> search.TextFile:
     file = search.TextFile(tmp_path / "rebuilt" / "search.sqlite")
     file.path.parent.mkdir(exist_ok=True)
-    BUILD(file.path, search.documents(store, index), index.version, "")
+    BUILD(file.path, search.documents(store, index), index)
     with closing(sqlite3.connect(file.path)) as db:
         file._read_rowids(db, search._state(db)["build"])
     return file
@@ -140,7 +140,8 @@ writes.retire_fiche(store, TAGS[2], agent="cli")
 """
 
 
-def test_writes_of_another_process_are_followed(settings, tmp_path, builds):
+@pytest.mark.parametrize("restart", [False, True], ids=["running", "restarted"])
+def test_writes_of_another_process_are_followed(settings, tmp_path, builds, restart):
     store = open_configured(settings)
     folder = tmp_path / "instance"
     assert_same_as_rebuilt(store, folder, tmp_path)
@@ -161,6 +162,9 @@ def test_writes_of_another_process_are_followed(settings, tmp_path, builds):
     if hasattr(store, "_version"):
         store._version = None  # a remote store's version is trusted a few seconds
     assert store.version != old.version
+    if restart:  # a new process: the facet index is read back from the text index's file
+        for registry in (facets._indexes, search._indexes, search._files):
+            registry.clear()
     assert_same_as_rebuilt(store, folder, tmp_path)
     assert builds == ["facets", "text"]
     index = facets.index_for(store)

@@ -71,9 +71,9 @@ def rdf(fmt, query: Query, result: Result) -> bytes:
 
 def indexes() -> tuple[facets.FacetIndex, search.TextIndex]:
     """The facet and text indexes of the store being served (built on first use)."""
-    store = current_app.extensions["store"]
-    index = facets.index_for(store)
-    return index, search.index_for(store, index, Path(current_app.config["INSTANCE_DIR"]))
+    store, folder = current_app.extensions["store"], Path(current_app.config["INSTANCE_DIR"])
+    index = facets.index_for(store, saved=lambda version: search.saved(folder, version))
+    return index, search.index_for(store, index, folder)
 
 
 def alternates(query: Query) -> list[tuple]:
