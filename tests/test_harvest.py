@@ -449,6 +449,22 @@ def test_open_dumps_leave_out_the_text_of_closed_harvested_fiches(federation):
     assert not any((closed, p, None) in dump for p in BODY)
     open_fiche = URIRef(f"{bee.base}fiche/{BEE_TAGS[0]}")
     assert (open_fiche, DCTERMS.description, None) in dump
+    # the TriG dump keeps the source's graph, and the provenance graph is published too
+    status, _, body = alpha.server.get("/dumps/memoires.trig", accept="*/*")
+    assert status == 200
+    graphs: dict[str, set] = {}
+    for quad in ox.parse(body, ox.RdfFormat.TRIG):
+        graphs.setdefault(str(getattr(quad.graph_name, "value", "")), set()).add(quad.triple)
+    iris = Iris(alpha.base)
+    source = graphs[str(iris.source("bee"))]
+    assert {t.subject.value for t in source if t.predicate.value == str(RDF.type)} >= {
+        f"{bee.base}fiche/{tag}" for tag in BEE_TAGS
+    }
+    assert not any(t.predicate in WITHHELD and t.subject.value == str(closed) for t in source)
+    assert any(
+        t.subject.value == str(iris.source("bee")) and t.predicate.value == str(DCTERMS.title)
+        for t in graphs[str(iris.sources())]
+    )
 
 
 def test_turtle_json_ld_dumps_and_a_dcat_catalogue_give_the_same_fiches(federation):
