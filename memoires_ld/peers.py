@@ -21,7 +21,7 @@ from datetime import datetime
 from urllib.parse import unquote, urlsplit
 
 import pyoxigraph as ox
-from rdflib.namespace import DCTERMS, PROV, SH, VOID
+from rdflib.namespace import DCTERMS, PROV, SH, VOID, XSD
 
 from .errors import MemoiresError
 from .history import N
@@ -211,3 +211,21 @@ def source_titles(store: Store, iris: Iris) -> dict[str, str]:
         for q in store.match(None, title, None, ox.NamedNode(str(iris.sources())))
         if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(prefix)
     }
+
+
+def changed_sources(store: Store, iris: Iris, since: datetime) -> dict[str, set[str]]:
+    """The sources whose graph a harvest replaced at or after `since` (a timezone-aware time)
+    → the fiches each holds now. What the listing's indexes, which follow revisions, must
+    read again: these fiches, and drop the others they had from the same source."""
+    moment = ox.Literal(since.isoformat(), datatype=ox.NamedNode(str(XSD.dateTime)))
+    rows = store.query(
+        f"SELECT ?g ?f WHERE {{ GRAPH {N(iris.sources())} {{ ?g {N(PROV.generatedAtTime)} ?t "
+        f"FILTER(?t >= {moment}) }} OPTIONAL {{ GRAPH ?g {{ ?f a {N(MLD.Fiche)} }} }} }}"
+    )
+    prefix = str(iris.source(""))
+    found: dict[str, set[str]] = {}
+    for row in rows:
+        fiches = found.setdefault(unquote(row["g"].value[len(prefix) :]), set())
+        if row["f"] is not None:
+            fiches.add(row["f"].value)
+    return found

@@ -830,6 +830,31 @@ def test_the_source_of_each_harvested_fiche_for_the_listing(federation, labo, fl
     assert titles["labo"] == "labo" and titles["flaky"] == "flaky"
 
 
+def test_the_sources_harvested_since_a_time(federation, labo, flaky):
+    """What the listing's indexes must read again after harvests: changed_sources."""
+    from memoires_ld.peers import changed_sources
+
+    _, _, gamma = federation
+    flaky.mode = "good"
+    assert run(gamma.env, "harvest", "flaky").exit_code == 0
+    before = datetime.now(UTC)
+    assert run(gamma.env, "harvest", "labo", "flaky").exit_code == 0  # flaky: 304
+    store = open_configured(gamma.settings())
+    try:
+        iris = Iris(gamma.base)
+        changed, later = (
+            changed_sources(store, iris, before),
+            changed_sources(store, iris, datetime.now(UTC)),
+        )
+    finally:
+        del store
+        gc.collect()
+    fine, _ = labo.tags
+    assert set(changed) == {"labo"}, "a 304 replaces nothing"
+    assert changed["labo"] == {f"{LABO}fiche/{fine}", f"{LABO}fiche/{CLOSED}"}
+    assert later == {}
+
+
 def test_a_peer_cannot_say_things_about_our_resources_or_the_vocabulary():
     from memoires_ld.harvest import fiches_of
 
