@@ -113,7 +113,9 @@ def start(command: list[str], env: dict, log: Path) -> subprocess.Popen:
         )
 
 
-def wait_ready(process: subprocess.Popen, port: int, log: Path, timeout: float = 7200) -> float:
+def wait_ready(
+    process: subprocess.Popen, port: int, log: Path, path: str = "/dataset", timeout: float = 7200
+) -> float:
     import http.client
 
     started = time.monotonic()
@@ -122,7 +124,7 @@ def wait_ready(process: subprocess.Popen, port: int, log: Path, timeout: float =
             raise SystemExit(f"server exited:\n{log.read_text()[-3000:]}")
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", "/dataset")
+            connection.request("GET", path)
             if connection.getresponse().status == 200:
                 return time.monotonic() - started
         except OSError:
@@ -240,11 +242,15 @@ def run_size(n: int, args, work: Path) -> dict:
     result: dict = {"n": n, "load": os.getloadavg()[0]}
 
     server = serve(instance, data, port, args.threads, log, DEFAULT_BASE)
-    result["first_start_s"] = wait_ready(server, port, log)
+    first = "/fiche/" + tags_file.read_text().split()[0]
+    result["first_start_s"] = wait_ready(server, port, log, first)
     print(f"[{n}] first start {result['first_start_s']:.1f} s", flush=True)
+    # the dataset's description waits for the dumps and statistics written in the background
+    result["published_s"] = result["first_start_s"] + wait_ready(server, port, log, "/dataset")
+    print(f"[{n}] dumps and statistics written after {result['published_s']:.0f} s", flush=True)
     stop(server)
     server = serve(instance, data, port, args.threads, log, DEFAULT_BASE)
-    result["restart_s"] = wait_ready(server, port, log)
+    result["restart_s"] = wait_ready(server, port, log, first)
     print(f"[{n}] restart {result['restart_s']:.1f} s", flush=True)
     if listing_available():
         result["listing_ms"] = p50_ms(port, "/fiches?nature=formation&duree=journee")
@@ -268,7 +274,7 @@ def run_size(n: int, args, work: Path) -> dict:
     result |= index_update(instance, data, tags_file)
     print(
         f"[{n}] indexes: {result['update_ms']:.0f} ms after a write, "
-        f"{result['rebuild_s']:.1f} s anew",
+        f"{result['rebuild_s']:.1f} s at start",
         flush=True,
     )
     return result
@@ -276,7 +282,8 @@ def run_size(n: int, args, work: Path) -> dict:
 
 def index_update(instance: Path, data: Path, tags_file: Path) -> dict:
     """Time to bring the facet and text indexes up to date after one write (a fiche
-    retitled through the write path), and to build them anew."""
+    retitled through the write path), and to make them at start (read back from the
+    file the server left)."""
     from rdflib import Literal, URIRef
     from rdflib.namespace import DCTERMS
 
@@ -285,7 +292,7 @@ def index_update(instance: Path, data: Path, tags_file: Path) -> dict:
 
     store = open_store(instance, data, DEFAULT_BASE, writable=True)
     started = time.monotonic()
-    index = facets.index_for(store)
+    index = facets.index_for(store, saved=lambda version: search.saved(instance, version))
     search.index_for(store, index, instance)
     rebuild = time.monotonic() - started
     tag = tags_file.read_text().split()[len(index) // 2]
@@ -302,28 +309,34 @@ def index_update(instance: Path, data: Path, tags_file: Path) -> dict:
     return {"update_ms": update * 1000, "rebuild_s": rebuild}
 
 
-def first_start_on_seed(args, work: Path) -> float:
-    instance = work / "instance-seed"
-    shutil.rmtree(instance, ignore_errors=True)
-    port, log = free_port(), work / "serve-seed.log"
-    server = serve(instance, BENCH.parent / "data", port, args.threads, log)
-    seconds = wait_ready(server, port, log)
-    stop(server)
-    return seconds
+def first_start_on_seed(args, work: Path, runs: int = 3) -> float:
+    """Median time from `memoires-ld serve` on a new instance to the home page's first 200."""
+    times = []
+    for _ in range(runs):
+        instance = work / "instance-seed"
+        shutil.rmtree(instance, ignore_errors=True)
+        port, log = free_port(), work / "serve-seed.log"
+        server = serve(instance, BENCH.parent / "data", port, args.threads, log)
+        times.append(wait_ready(server, port, log, "/"))
+        stop(server)
+    print(f"first start on the seed: {times}", flush=True)
+    return statistics.median(times)
 
 
 def table(results: list[dict], seed_start: float) -> str:
     rows = [
-        "| N fiches | first start s | restart s | Turtle req/s (p50) | HTML req/s (p50) "
-        "| baseline req/s (p50) | Turtle ratio | HTML ratio | listing 2 facets p50 ms "
-        "| search p50 ms | RSS MB | index update ms (anew s) | load | non-2xx |",
+        "| N fiches | first start s (dumps written) | restart s | Turtle req/s (p50) "
+        "| HTML req/s (p50) | baseline req/s (p50) | Turtle ratio | HTML ratio "
+        "| listing 2 facets p50 ms | search p50 ms | RSS MB | index update ms (start s) "
+        "| load | non-2xx |",
         "|" + "---|" * 14,
     ]
     for r in results:
         base = r["baseline"]["rps"]
         errors = r["ttl"]["errors"] + r["html"]["errors"] + r["baseline"]["errors"]
         rows.append(
-            f"| {r['n']:,} | {r['first_start_s']:.1f} | {r['restart_s']:.2f} "
+            f"| {r['n']:,} | {r['first_start_s']:.1f} ({r['published_s']:.0f}) "
+            f"| {r['restart_s']:.2f} "
             f"| {r['ttl']['rps']:,.0f} ({r['ttl']['p50']}) | {r['html']['rps']:,.0f} "
             f"({r['html']['p50']}) | {base:,.0f} ({r['baseline']['p50']}) "
             f"| {r['ttl']['rps'] / base:.2f} | {r['html']['rps'] / base:.2f} "
@@ -332,9 +345,10 @@ def table(results: list[dict], seed_start: float) -> str:
             f"| {r['load']:.1f} | {errors} |"
         )
     rows.append(
-        f"\nFirst start on the 38 seed fiches (load + dumps + statistics): "
+        f"\nFirst start on the 38 seed fiches (load, then the home page; median of 3): "
         f"{seed_start:.2f} s. Goals: Turtle ratio ≥ 0.8, HTML ratio ≥ 0.5. First start at N: "
-        "on a store already loaded (dumps, statistics); load: 1-minute load average."
+        "on a store already loaded, until a fiche's first 200 (dumps, statistics written "
+        "meanwhile in the background); load: 1-minute load average."
     )
     return "\n".join(rows)
 

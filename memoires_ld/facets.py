@@ -572,9 +572,9 @@ def index_for(store, saved: Callable[[str], FacetIndex | None] | None = None) ->
         if index is None or index.version != version:
             index = _caught_up(store, index, version) or FacetIndex.from_store(store)
             index.version = version
-            if identity not in _indexes and len(_indexes) >= 4:
-                _indexes.pop(next(iter(_indexes)))
-            _indexes[identity] = index
+        if identity not in _indexes and len(_indexes) >= 4:
+            _indexes.pop(next(iter(_indexes)))
+        _indexes[identity] = index
     return index
 
 
