@@ -412,8 +412,8 @@ def test_instances_harvest_each_other_through_void_and_dumps(federation):
 #: The listing's indexes are kept in the instance folder and caught up from the revisions
 #: written since (facets.changed_since, search.TextFile.follow); a harvest writes no revision,
 #: so after a restart they miss what it brought (a fresh build shows it). To fix in the
-#: indexes: also re-read the fiches of every graph `sources/…` whose prov:generatedAtTime (in
-#: the graph `sources`) is at or after the index's time, and drop those no longer there.
+#: indexes: also re-read the fiches `peers.changed_sources(store, iris, at)` gives (the
+#: sources a harvest replaced since the index's time), and drop those no longer there.
 INDEXES_MISS_HARVESTS = pytest.mark.xfail(
     reason="the listing's indexes follow revisions only; harvests write none (see above)"
 )
