@@ -109,9 +109,9 @@ class Fetcher:
 
     def __init__(self, origins: frozenset, timeout: float, max_bytes: int):
         self.origins, self.timeout, self.max_bytes = origins, timeout, max_bytes
-        self._opener = urllib.request.build_opener(
-            _AllowedRedirects(origins), urllib.request.ProxyHandler({})
-        )
+        redirects = _AllowedRedirects(origins)
+        self._opener = urllib.request.build_opener(redirects)  # the environment's proxies
+        self._local = urllib.request.build_opener(redirects, urllib.request.ProxyHandler({}))
 
     def get(
         self, url: str, accept: str, *, etag: str = "", last_modified: str = "", ok=(200,)
@@ -132,7 +132,9 @@ class Fetcher:
         request.add_header("User-Agent", f"memoires-ld/{__version__} (moisson)")
         deadline = time.monotonic() + self.timeout
         try:
-            with self._opener.open(request, timeout=self.timeout) as answer:
+            local = urlsplit(url).hostname in LOOPBACK  # never through a proxy
+            opener = self._local if local else self._opener
+            with opener.open(request, timeout=self.timeout) as answer:
                 body = self._read(url, answer, deadline)
                 return _answer(url, answer.status, answer.headers, body)
         except urllib.error.HTTPError as error:
