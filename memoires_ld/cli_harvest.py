@@ -45,7 +45,7 @@ def harvest(ctx: click.Context, targets: tuple[str, ...]):
         MEMOIRES_LD_PEERS='labo=http://labo.example/' memoires-ld harvest labo
     """
     from .harvest import harvest as run
-    from .harvest_sources import HarvestError
+    from .harvest_http import HarvestError
 
     settings = ctx.obj
     chosen = peers_module.select(settings, targets)

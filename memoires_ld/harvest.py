@@ -40,7 +40,8 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, SH, VOID, XSD
 
 from . import validation
-from .harvest_sources import Collected, Fetcher, HarvestError, detect, feed, full
+from .harvest_http import Fetcher, HarvestError
+from .harvest_sources import Collected, detect, feed, full
 from .history import N, date_time
 from .iris import Iris
 from .licences import WITHHELD, open_licences

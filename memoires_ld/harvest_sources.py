@@ -1,11 +1,9 @@
-"""Fetch what a peer publishes: HTTP within the allowlist, RDF parsing, each kind of source.
+"""Fetch what a peer publishes: RDF parsing, each kind of source (HTTP: harvest_http.py).
 
-Every request goes to a host of the allowlist (`peers.allowed_origins`); a redirect to
-another host is refused, as is an answer slower than `HARVEST_TIMEOUT` or larger than
-`HARVEST_MAX_BYTES` (gzip counted once unpacked too). A truncated body (fewer bytes than
-announced, a connection reset, a gzip stream cut short), an HTML page, a 5xx or RDF that
-does not parse raise `HarvestError` naming the URL, in French: the caller then writes
-nothing. RDF is parsed by pyoxigraph, whose JSON-LD parser never loads a remote context.
+A gzip stream cut short or larger than `HARVEST_MAX_BYTES` once unpacked, an HTML page or
+RDF that does not parse raise `HarvestError` naming the URL, in French: the caller then
+writes nothing. RDF is parsed by pyoxigraph, whose JSON-LD parser never loads a remote
+context.
 
 Kinds (peers.py): a dump is one GET (conditional: If-None-Match / If-Modified-Since); a VoID
 or DCAT description is read for its dumps, then the best one is fetched; a memoires-ld
@@ -16,11 +14,7 @@ SPARQLWrapper and sent by the same client.
 
 from __future__ import annotations
 
-import http.client
 import json
-import time
-import urllib.error
-import urllib.request
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,12 +25,10 @@ from rdflib.namespace import DCAT, RDF, VOID
 from SPARQLWrapper import TURTLE, SPARQLWrapper
 
 from . import __version__
-from .errors import MemoiresError
+from .harvest_http import Answer, Fetcher, HarvestError
 from .namespaces import MLD
 from .peers import Peer, is_allowed
 
-CHUNK = 64 * 1024
-LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 RDF_ACCEPT = (
     "application/n-triples, text/turtle;q=0.9, application/ld+json;q=0.8, "
     "application/rdf+xml;q=0.5, application/gzip;q=0.5"
@@ -68,23 +60,6 @@ MAX_PAGES = 10_000
 FEED_ACCEPT = "application/activity+json"
 
 
-class HarvestError(MemoiresError):
-    """A peer could not be harvested: nothing of this harvest was written."""
-
-    status = 502
-    code = "moisson-echouee"
-
-
-@dataclass
-class Answer:
-    url: str
-    status: int
-    body: bytes = b""
-    content_type: str = ""
-    etag: str = ""
-    last_modified: str = ""
-
-
 @dataclass
 class Collected:
     """What a harvest brought back (before validation)."""
@@ -99,129 +74,6 @@ class Collected:
     changes: dict[str, list[ox.Triple] | None] | None = None
     #: fiches kept only under this IRI prefix (a memoires-ld instance: its own fiches)
     within: str = ""
-
-
-# -- HTTP within the allowlist -------------------------------------------------------------
-
-
-class Fetcher:
-    """GET (or send a prepared request) to allowed hosts only, with a deadline and a size cap."""
-
-    def __init__(self, origins: frozenset, timeout: float, max_bytes: int):
-        self.origins, self.timeout, self.max_bytes = origins, timeout, max_bytes
-        redirects = _AllowedRedirects(origins)
-        self._opener = urllib.request.build_opener(redirects)  # the environment's proxies
-        self._local = urllib.request.build_opener(redirects, urllib.request.ProxyHandler({}))
-
-    def get(
-        self, url: str, accept: str, *, etag: str = "", last_modified: str = "", ok=(200,)
-    ) -> Answer:
-        headers = {"Accept": accept}
-        if etag:
-            headers["If-None-Match"] = etag
-        if last_modified:
-            headers["If-Modified-Since"] = last_modified
-        return self.send(urllib.request.Request(url, headers=headers), ok=ok)
-
-    def send(self, request: urllib.request.Request, ok=(200,)) -> Answer:
-        url = request.full_url
-        if not is_allowed(url, self.origins):
-            raise HarvestError(
-                f"{url} : adresse hors de la liste des pairs (PEERS) : elle n'est pas contactée"
-            )
-        request.add_header("User-Agent", f"memoires-ld/{__version__} (moisson)")
-        deadline = time.monotonic() + self.timeout
-        try:
-            local = urlsplit(url).hostname in LOOPBACK  # never through a proxy
-            opener = self._local if local else self._opener
-            with opener.open(request, timeout=self.timeout) as answer:
-                body = self._read(url, answer, deadline)
-                return _answer(url, answer.status, answer.headers, body)
-        except urllib.error.HTTPError as error:
-            with error:
-                if error.code in ok:
-                    return _answer(url, error.code, error.headers, b"")
-                raise HarvestError(
-                    f"{url} : le pair a répondu HTTP {error.code} {error.reason}"
-                ) from None
-        except HarvestError:
-            raise
-        except urllib.error.URLError as error:
-            if isinstance(error.reason, TimeoutError):
-                raise self._timeout(url) from None
-            raise HarvestError(f"{url} : pair injoignable ({error.reason})") from None
-        except TimeoutError:
-            raise self._timeout(url) from None
-        except http.client.IncompleteRead as error:
-            raise HarvestError(
-                f"{url} : réponse tronquée ({len(error.partial)} octets reçus, "
-                f"{error.expected} manquants)"
-            ) from None
-        except (http.client.HTTPException, OSError) as error:
-            raise HarvestError(
-                f"{url} : échange interrompu par le pair ({error.__class__.__name__}: {error})"
-            ) from None
-
-    def _read(self, url: str, answer, deadline: float) -> bytes:
-        announced = answer.headers.get("Content-Length")
-        if announced and announced.isdigit() and int(announced) > self.max_bytes:
-            raise self.too_big(url, int(announced))
-        chunks, size = [], 0
-        # read1: one receive at a time, so that a peer sending a byte now and then cannot
-        # hold the harvest past its deadline (read(n) would wait for n bytes)
-        while chunk := answer.read1(CHUNK):
-            size += len(chunk)
-            if size > self.max_bytes:
-                raise self.too_big(url, size)
-            if time.monotonic() > deadline:
-                raise self._timeout(url)
-            chunks.append(chunk)
-        if announced and announced.isdigit() and size < int(announced):
-            raise HarvestError(
-                f"{url} : réponse tronquée ({size} octets reçus sur {announced} annoncés)"
-            )
-        return b"".join(chunks)
-
-    def _timeout(self, url: str) -> HarvestError:
-        return HarvestError(
-            f"{url} : le pair n'a pas répondu en {self.timeout:g} s (délai dépassé)"
-        )
-
-    def too_big(self, url: str, size: int) -> HarvestError:
-        return HarvestError(
-            f"{url} : document trop volumineux (au moins {size} octets, limite "
-            f"HARVEST_MAX_BYTES = {self.max_bytes}) : lecture abandonnée"
-        )
-
-
-def _answer(url: str, status: int, headers, body: bytes) -> Answer:
-    content_type = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
-    return Answer(
-        url,
-        status,
-        body,
-        content_type,
-        headers.get("ETag") or "",
-        headers.get("Last-Modified") or "",
-    )
-
-
-class _AllowedRedirects(urllib.request.HTTPRedirectHandler):
-    """Follow a redirect only to a host of the allowlist."""
-
-    def __init__(self, origins: frozenset):
-        super().__init__()
-        self.origins = origins
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        newurl = urljoin(req.full_url, newurl)
-        if not is_allowed(newurl, self.origins):
-            fp.close()
-            raise HarvestError(
-                f"{req.full_url} redirige vers {newurl}, hors de la liste des pairs (PEERS) : "
-                "redirection refusée"
-            )
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
 # -- RDF ---------------------------------------------------------------------------------

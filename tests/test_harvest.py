@@ -765,7 +765,7 @@ def test_a_harvest_and_a_fault_on_both_backends(backend, flaky, tmp_path):
     from virtuoso_server import fresh
 
     from memoires_ld.harvest import harvest
-    from memoires_ld.harvest_sources import HarvestError
+    from memoires_ld.harvest_http import HarvestError
     from memoires_ld.peers import select, state
 
     settings = config.load(
