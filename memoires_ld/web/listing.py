@@ -103,14 +103,15 @@ class FacetView:
 def page_context(query: Query, result: Result, lang: str) -> dict:
     """Everything fiches.html shows, with every link already built."""
     index, text_index = indexes()
-    snippets = text_index.snippets(query.text, [index.ordinal[f.iri] for f in result.items])
+    ordinals = {f.iri: index.ordinal_of(f.iri) for f in result.items}
+    snippets = text_index.snippets(query.text, ordinals.values()) if query.text else {}
     return {
         "lang": lang,
         "t": TEXT[lang],
         "query": query,
         "result": result,
         "facets": [facet_view(f.name, query, result, lang) for f in FACETS],
-        "items": [item_view(f, snippets.get(index.ordinal[f.iri]), lang) for f in result.items],
+        "items": [item_view(f, snippets.get(ordinals[f.iri]), lang) for f in result.items],
         "active": active_filters(query, lang),
         "pages": page_links(query, result, lang),
         "sorts": [(s, TEXT[lang]["sort"][s]) for s in TEXT[lang]["sort"]],
