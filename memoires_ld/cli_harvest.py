@@ -70,14 +70,31 @@ def harvest(ctx: click.Context, targets: tuple[str, ...]):
 
 
 @click.command("peers")
+@click.option(
+    "--forget",
+    metavar="NAME",
+    multiple=True,
+    help="Remove what was harvested from NAME (a peer taken off PEERS): its graph and "
+    "its provenance.",
+)
 @click.pass_context
-def peers(ctx: click.Context):
+def peers(ctx: click.Context, forget: tuple[str, ...]):
     """Show the peers of PEERS and the state of their last harvest.
 
     \b
     Example:
         memoires-ld peers
+        memoires-ld peers --forget vieux
     """
+    if forget:
+        from .harvest import forget as remove
+        from .iris import slugify
+
+        store = _open_store(ctx.obj)
+        for name in forget:
+            held = remove(store, slugify(name))
+            click.echo(f"{name} : source oubliée ({held} fiche(s) retirée(s)).")
+        return
     from .harvest_sources import detect
     from .iris import Iris
 

@@ -259,9 +259,9 @@ def _rejected(store: Store, iris: Iris, peer: Peer) -> dict[str, str]:
 # -- writing ---------------------------------------------------------------------------
 
 
-def _clear_ops(iris: Iris, peer: Peer, *, all_of_it: bool) -> list[str]:
+def _clear_ops(iris: Iris, slug: str, *, all_of_it: bool) -> list[str]:
     """Delete the description of a source (all of it, or only its last attempt)."""
-    sources, source = N(iris.sources()), N(iris.source(peer.slug))
+    sources, source = N(iris.sources()), N(iris.source(slug))
     generated = f"{N(PROV.wasGeneratedBy)}"
     ops = [
         f"DELETE {{ GRAPH {sources} {{ ?x ?p ?o }} }} WHERE {{ GRAPH {sources} "
@@ -362,7 +362,7 @@ def _record_attempt(store, iris, peer, started, ended, status, error) -> None:
     if state(store, iris, peer).title == "":
         triples.append(ox.Triple(source, N(DCTERMS.title), ox.Literal(peer.name)))
         triples.append(ox.Triple(source, N(PROV.wasDerivedFrom), ox.NamedNode(peer.url)))
-    _run(store, _clear_ops(iris, peer, all_of_it=False), _in(sources, triples))
+    _run(store, _clear_ops(iris, peer.slug, all_of_it=False), _in(sources, triples))
 
 
 def _write(store, iris, peer, collected, result: Sorted, started, ended) -> None:
@@ -375,5 +375,15 @@ def _write(store, iris, peer, collected, result: Sorted, started, ended) -> None
     quads += _in(
         sources, description + _attempt(iris, peer, started, ended, _status(collected), "")
     )
-    ops = [f"DROP SILENT GRAPH {source}", *_clear_ops(iris, peer, all_of_it=True)]
+    ops = [f"DROP SILENT GRAPH {source}", *_clear_ops(iris, peer.slug, all_of_it=True)]
     _run(store, ops, quads)
+
+
+def forget(store: Store, slug: str) -> int:
+    """Remove a source (a peer taken off PEERS): its graph and its provenance, in one update.
+    Return how many fiches it held."""
+    iris = Iris(store.base)
+    source = N(iris.source(slug))
+    held = sum(1 for _ in store.match(None, TYPE, FICHE, source))
+    _run(store, [f"DROP SILENT GRAPH {source}", *_clear_ops(iris, slug, all_of_it=True)], [])
+    return held

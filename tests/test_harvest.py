@@ -876,3 +876,27 @@ def test_a_peer_cannot_say_things_about_our_resources_or_the_vocabulary():
     subjects = {t.subject.value for t in fiche}
     assert subjects == {f"{LABO}fiche/X", f"{LABO}fiche/X#action", f"{LABO}agent/a"}
     assert not any(t.predicate.value == "http://schema.org/email" for t in fiche)
+
+
+def test_a_source_is_forgotten(federation, flaky):
+    _, _, gamma = federation
+    flaky.mode = "good"
+    env = gamma.env | {"MEMOIRES_LD_PEERS": f"vieux=dump+{flaky.base}dump.nt.gz"}
+    agent = URIRef(Iris(gamma.base).user("harvest"))  # described once for every source
+
+    def description() -> int:
+        return sum(1 for t in gamma.sources() if t[0] != agent)
+
+    described = description()
+    assert run(env, "harvest", "vieux").exit_code == 0
+    assert len(gamma.source("vieux")) > 0
+    others = len(gamma.source("flaky"))
+    result = run(gamma.env, "peers", "--forget", "vieux")  # no longer on PEERS
+    assert result.exit_code == 0, result.output
+    assert "vieux : source oubliée (2 fiche(s) retirée(s))." in result.output
+    assert len(gamma.source("vieux")) == 0
+    iri = URIRef(Iris(gamma.base).source("vieux"))
+    provenance = gamma.sources()
+    assert not any(iri in triple for triple in provenance)
+    assert description() == described, "no blank node of its description is left"
+    assert len(gamma.source("flaky")) == others
