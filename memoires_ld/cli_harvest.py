@@ -60,9 +60,14 @@ def harvest(ctx: click.Context, targets: tuple[str, ...]):
             failed += 1
             click.echo(f"{peer.name} : échec : {error.message}", err=True)
             continue
+        withheld = (
+            f" (dont {outcome.withheld} en métadonnées seules)"
+            if outcome.withheld is not None
+            else ""
+        )
         click.echo(
-            f"{peer.name} : {outcome.status} : {outcome.kept} fiche(s) gardée(s) "
-            f"(dont {outcome.withheld} en métadonnées seules), {outcome.rejected} rejetée(s)."
+            f"{peer.name} : {outcome.status} : {outcome.kept} fiche(s) gardée(s){withheld}, "
+            f"{outcome.rejected} rejetée(s)."
         )
         for message in outcome.messages[:10]:
             click.echo(f"  rejetée : {message}")

@@ -67,8 +67,8 @@ class Outcome:
     status: str
     kept: int = 0
     rejected: int = 0
-    #: fiches kept as metadata only (licence not open)
-    withheld: int = 0
+    #: fiches kept as metadata only (licence not open); None: not counted (nothing new)
+    withheld: int | None = None
     messages: list[str] = field(default_factory=list)
 
 
@@ -143,7 +143,6 @@ class Sorted:
 
     kept: dict[str, list[ox.Triple]] = field(default_factory=dict)
     rejected: dict[str, str] = field(default_factory=dict)  # fiche → first message
-    withheld: int = 0
 
 
 def sort_fiches(fiches: dict[str, list[ox.Triple]], open_: frozenset[str]) -> Sorted:
@@ -164,7 +163,6 @@ def sort_fiches(fiches: dict[str, list[ox.Triple]], open_: frozenset[str]) -> So
             continue
         if not opened:
             triples = [t for t in triples if t.predicate not in WITHHELD]
-            result.withheld += 1
         result.kept[iri] = triples
     return result
 
@@ -193,7 +191,8 @@ def harvest(store: Store, settings: dict, peer: Peer, *, clock: Callable = now) 
         _record_attempt(store, iris, peer, started, clock(), status, "")
         return Outcome(peer, status, previous.kept, previous.rejected)
     fiches, carried, rejected_before = _fiches(store, iris, peer, previous, collected)
-    result = sort_fiches(fiches, open_licences(store))
+    open_ = open_licences(store)
+    result = sort_fiches(fiches, open_)
     result.kept = carried | result.kept
     result.rejected = rejected_before | result.rejected
     _write(store, iris, peer, collected, result, started, clock())
@@ -202,7 +201,7 @@ def harvest(store: Store, settings: dict, peer: Peer, *, clock: Callable = now) 
         _status(collected),
         len(result.kept),
         len(result.rejected),
-        result.withheld,
+        sum(not is_open(triples, iri, open_) for iri, triples in result.kept.items()),
         messages=[f"{k} : {m}" for k, m in result.rejected.items()],
     )
 
