@@ -2,7 +2,8 @@
 
 `harvest(store, settings, peer)` fetches what the peer publishes (harvest_sources.py), cuts
 it into fiches (each fiche with its `#…` resources and the names and types of the agents it
-cites, as our write path keeps them), validates each with our shapes, and then, in ONE
+cites on its own host, as our write path keeps them), validates each with our shapes (a
+fiche not openly licensed may lack its text: a peer's dumps leave it out), and then, in ONE
 store update (one transaction):
 
 * replaces the graph `Iris.source(slug)` with the valid fiches, as the peer said them (their
@@ -14,7 +15,7 @@ store update (one transaction):
     <sources/osons> a prov:Entity, void:Dataset ; dct:title "osons" ;
         prov:wasDerivedFrom <http://peer/> ; prov:generatedAtTime "…" ; void:entities 37 ;
         httph:etag "…" ; httph:last-modified "…" ;
-        prov:wasGeneratedBy [ a prov:Activity, schema:Action ; prov:used <http://peer/dump>;
+        prov:wasGeneratedBy [ a prov:Activity ; prov:used <http://peer/dump> ;
             prov:startedAtTime "…" ; prov:endedAtTime "…" ; prov:wasAssociatedWith <user/harvest> ;
             prov:generated [ a sh:ValidationReport ; sh:conforms false ;
                 sh:result [ sh:focusNode <http://peer/fiche/X> ; sh:resultMessage "…"@fr ] ] ] .
@@ -22,8 +23,9 @@ store update (one transaction):
         prov:startedAtTime "…" ; prov:endedAtTime "…" ; schema:actionStatus schema:… ;
         schema:description "moissonné" ; schema:error "…" .
 
-A failed harvest (network fault, HTML, garbage, too big) or a 304 changes only the last
-attempt: the source's graph and its provenance stay as the last completed harvest left them.
+A failed harvest (network fault, HTML, garbage, too big), a 304 or a change feed with nothing
+new changes only the last attempt: the source's graph and its provenance stay as the last
+completed harvest left them.
 Fiches of our own instance are never harvested back; from a memoires-ld peer, only the
 fiches under its base URL (not those it harvested itself).
 """
