@@ -446,30 +446,35 @@ def newest_revision(store) -> datetime | None:
     return max((at for _, at in _revisions(store, "")), default=None)
 
 
-def changed_since(store, at: datetime) -> tuple[set[str], datetime]:
-    """The fiches written at or after `at` - MARGIN, and the newest revision's time.
+def changed_since(store, at: datetime) -> tuple[set[str], datetime] | None:
+    """The fiches written at or after `at` - MARGIN, and the newest revision's time; None
+    if something else was stamped since (a harvest replacing a source's graph): what it
+    changed is not known fiche by fiche, the indexes are then built anew.
 
     One light query (the time of each revision, histories are not read):
     `history.changes_since` also reads and counts each revision's statements.
     """
     since = ox.Literal((at - MARGIN).isoformat(), datatype=ox.NamedNode(XSD_DATETIME))
     found = _revisions(store, f"FILTER(?at >= {since})")
-    return {iri for iri, _ in found}, max((t for _, t in found), default=at)
+    if any(fiche is None and time > at for fiche, time in found):  # one not seen yet
+        return None
+    changed = {iri for iri, _ in found if iri is not None}
+    return changed, max((t for _, t in found), default=at)
 
 
 XSD_DATETIME = "http://www.w3.org/2001/XMLSchema#dateTime"
 
 
-def _revisions(store, restriction: str) -> list[tuple[str, datetime]]:
-    """(fiche IRI, time) of each revision (of those `restriction` keeps)."""
-    found = []
+def _revisions(store, restriction: str) -> list[tuple[str | None, datetime]]:
+    """(fiche IRI, time) of each revision, (None, time) of anything else stamped in a named
+    graph (of those `restriction` keeps)."""
+    found: list[tuple[str | None, datetime]] = []
     for row in store.query(REVISIONS_QUERY % restriction):
         fiche, mark, _ = row["rev"].value.rpartition("/revision/")
-        if mark:
-            try:
-                found.append((fiche, datetime.fromisoformat(row["at"].value)))
-            except ValueError:
-                continue
+        try:
+            found.append((fiche if mark else None, datetime.fromisoformat(row["at"].value)))
+        except ValueError:
+            continue
     return found
 
 
@@ -587,7 +592,10 @@ def _caught_up(store, index: FacetIndex | None, version: str) -> FacetIndex | No
     """`index` brought to `version` from the revisions written since, if it can be."""
     if index is None or index.at is None or split_version(version)[1] < index.writes:
         return None
-    changed, at = changed_since(store, index.at)
+    since = changed_since(store, index.at)
+    if since is None:
+        return None
+    changed, at = since
     fiches, names = read(store, changed)
     changes: dict[str, Fiche | None] = dict.fromkeys(changed)
     changes.update((f.iri, f) for f in fiches)

@@ -211,8 +211,10 @@ class TextFile:
                     if state["version"] == index.previous:  # the usual case: one step
                         changed = set(index.changed)
                     else:
-                        since = datetime.fromisoformat(state["at"])
-                        changed, _ = facets.changed_since(store, since)
+                        since = facets.changed_since(store, datetime.fromisoformat(state["at"]))
+                        if since is None:
+                            raise KeyError("not followed: a write other than a fiche's")
+                        changed = since[0]
                     docs = documents(store, index, changed)
                     _drop(db, changed - {d[0] for d in docs})
                     _put(db, docs)

@@ -13,9 +13,10 @@ import sys
 from contextlib import closing
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from rdflib import Literal, URIRef
-from rdflib.namespace import DCTERMS, XSD
+from rdflib.namespace import DCTERMS, PROV, XSD
 from virtuoso_server import fresh
 from writes_fixtures import TAGS, renamed, retitled, seed_fiche, small_data
 
@@ -172,3 +173,45 @@ def test_writes_of_another_process_are_followed(settings, tmp_path, builds, rest
     found = [index.fiches[n].title for n in text.match("zygomatique")]
     assert found == ["Zygomatique, écrit par un autre processus"]
     assert len(index) == len(old) - 1
+
+
+def test_a_write_without_revisions_makes_the_indexes_anew(settings, tmp_path, builds):
+    """A harvest replaces a source's graph and stamps it (no revision): the fiches it
+    brought are not known one by one, so the indexes are built anew, then followed again."""
+    store = open_configured(settings, writable=True)
+    folder = tmp_path / "instance"
+    assert_same_as_rebuilt(store, folder, tmp_path)
+    graph = renamed(seed_fiche(TAGS[1]), TAGS[1], "Moissonnee")
+    quads = [
+        ox.Quad(
+            *(ox.NamedNode(str(t)) if isinstance(t, URIRef) else _literal(t) for t in triple),
+            ox.NamedNode(f"{DEFAULT_BASE}fiche/Moissonnee"),
+        )
+        for triple in retitled(graph, "Moissonnee", "Moissonnée zygomatique")
+    ]
+    stamp = ox.Literal(
+        writes.now(precise=True).isoformat(), datatype=ox.NamedNode(str(XSD.dateTime))
+    )
+    sources, at = ox.NamedNode("urn:x-test:sources"), ox.NamedNode(str(PROV.generatedAtTime))
+    store.update(
+        " ;\n".join(
+            [
+                *writes.insert(store, quads),
+                f"INSERT DATA {{ GRAPH {sources} {{ <urn:x-test:source> {at} {stamp} }} }}",
+                writes.COUNT_WRITE,
+            ]
+        )
+    )
+    assert_same_as_rebuilt(store, folder, tmp_path)
+    assert builds == ["facets", "text", "facets", "text"]
+    titles = [f.title for f in facets.index_for(store).fiches]
+    assert "Moissonnée zygomatique" in titles
+    writes.replace_fiche(store, fiche(TAGS[2], "Après la moisson"), agent="a")
+    assert_same_as_rebuilt(store, folder, tmp_path)
+    assert builds == ["facets", "text", "facets", "text"]  # followed again
+
+
+def _literal(term: Literal) -> ox.Literal:
+    if term.language:
+        return ox.Literal(str(term), language=term.language)
+    return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype or XSD.string)))
