@@ -303,6 +303,9 @@ def describe(iris: Iris, stats: dict, sizes: dict[str, int]) -> list[ox.Triple]:
     for dump in DUMPS:
         _describe_dump(add, iris, dataset, rights, dump, sizes.get(dump.filename), modified)
 
+    for feed in FEEDS:
+        _describe_feed(add, iris, dataset, rights, feed, modified)
+
     add(service, RDF.type, _n(DCAT.DataService))
     add(service, DCTERMS.title, *_text({"fr": "Point d'accès SPARQL", "en": "SPARQL endpoint"}))
     add(service, DCAT.endpointURL, _n(iris.sparql()))
@@ -349,6 +352,39 @@ def _describe_dump(add, iris: Iris, dataset, rights, dump: Dump, size, modified)
         add(node, DCAT.compressFormat, _n(IANA + "application/gzip"))
     if size is not None:
         add(node, DCAT.byteSize, ox.Literal(str(size), datatype=_n(XSD.nonNegativeInteger)))
+    add(node, DCTERMS.rights, rights)
+    add(node, DCTERMS.modified, *modified)
+
+
+#: The change feed (changes.py) in its two forms: (part, URL method, media type, standard, titles)
+FEEDS = (
+    (
+        "changes-as2",
+        "changes",
+        "application/activity+json",
+        "https://www.w3.org/TR/activitystreams-core/",
+        {"fr": "Flux des modifications (ActivityStreams 2.0)", "en": "Change feed (AS 2.0)"},
+    ),
+    (
+        "changes-atom",
+        "changes_atom",
+        "application/atom+xml",
+        "https://www.rfc-editor.org/rfc/rfc4287",
+        {"fr": "Flux des modifications (Atom)", "en": "Change feed (Atom)"},
+    ),
+)
+
+
+def _describe_feed(add, iris: Iris, dataset, rights, feed: tuple, modified) -> None:
+    """A distribution of the dataset that lists its changes (harvesters poll it)."""
+    part, method, media_type, standard, titles = feed
+    node, url = _n(iris.dataset_part(part)), _n(getattr(iris, method)())
+    add(dataset, DCAT.distribution, node)
+    add(node, RDF.type, _n(DCAT.Distribution))
+    add(node, DCTERMS.title, *_text(titles))
+    add(node, DCAT.accessURL, url)
+    add(node, DCAT.mediaType, _n(IANA + media_type))
+    add(node, DCTERMS.conformsTo, _n(standard))
     add(node, DCTERMS.rights, rights)
     add(node, DCTERMS.modified, *modified)
 

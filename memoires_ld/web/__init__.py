@@ -37,11 +37,11 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _blueprints():
     """Each concern's blueprint; modules are imported here so that create_app stays readable."""
-    from . import api, auth, dataset, edit, listing, resources, revisions, stats
+    from . import api, auth, changes, dataset, edit, listing, resources, revisions, stats
     from . import sparql as sparql_endpoint
     from .graph_store import bp as graph_store
 
     return [
         *(revisions.bp, resources.bp, dataset.bp, listing.bp, stats.bp, auth.bp, api.bp, edit.bp),
-        *(sparql_endpoint.bp, graph_store),
+        *(sparql_endpoint.bp, graph_store, changes.bp),
     ]

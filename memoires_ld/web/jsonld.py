@@ -68,18 +68,34 @@ def _refuse(url: str, options: dict | None = None):
 jsonld.set_document_loader(_refuse)
 
 
+#: Contexts of other vocabularies we ship a copy of (README in their folder).
+SHIPPED = {
+    "https://www.w3.org/ns/activitystreams": CONTEXTS.parent / "activitystreams" / "context.json",
+}
+
+
+@cache
+def _shipped(url: str) -> dict:
+    return json.loads(SHIPPED[url].read_text(encoding="utf-8"))
+
+
 def loader(iris: Iris):
-    """A pyld document loader serving this instance's context URLs from the package."""
+    """A pyld document loader serving this instance's context URLs, and the copies of
+    other contexts we ship (ActivityStreams: the change feed), from the package."""
     local = {str(iris.context(v)): v for v in versions()} | {str(iris.context()): latest()}
 
     def load(url: str, options: dict | None = None) -> dict:
-        if url not in local:
+        if url in SHIPPED:
+            document = _shipped(url)
+        elif url in local:
+            document = context_document(local[url])
+        else:
             raise RemoteContextRefused(url)
         return {
             "contentType": "application/ld+json",
             "contextUrl": None,
             "documentUrl": url,
-            "document": context_document(local[url]),
+            "document": document,
         }
 
     return load
