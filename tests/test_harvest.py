@@ -409,17 +409,6 @@ def test_instances_harvest_each_other_through_void_and_dumps(federation):
     bee.server.start().wait_ready()
 
 
-#: The listing's indexes are kept in the instance folder and caught up from the revisions
-#: written since (facets.changed_since, search.TextFile.follow); a harvest writes no revision,
-#: so after a restart they miss what it brought (a fresh build shows it). To fix in the
-#: indexes: also re-read the fiches `peers.changed_sources(store, iris, at)` gives (the
-#: sources a harvest replaced since the index's time), and drop those no longer there.
-INDEXES_MISS_HARVESTS = pytest.mark.xfail(
-    reason="the listing's indexes follow revisions only; harvests write none (see above)"
-)
-
-
-@INDEXES_MISS_HARVESTS
 def test_harvested_fiches_are_listed(federation):
     alpha, bee, _ = federation
     status, _, body = alpha.server.get("/fiches", accept="text/html")
@@ -709,13 +698,11 @@ def _links(instance: Instance, path: str) -> set[str]:
     return {a["href"] for a in BeautifulSoup(body, "html.parser").find_all("a", href=True)}
 
 
-@INDEXES_MISS_HARVESTS
 def test_harvested_fiches_are_listed_after_a_restart_with_history(delta, federation):
     _, bee, _ = federation
     assert f"{bee.base}fiche/{BEE_TAGS[0]}" in _links(delta, "/fiches")
 
 
-@INDEXES_MISS_HARVESTS
 def test_harvested_fiches_are_found_by_the_text_search(delta, federation):
     _, bee, _ = federation
     assert f"{bee.base}fiche/{BEE_TAGS[0]}" in _links(delta, "/fiches?q=Vend%C3%B4me")
