@@ -191,15 +191,19 @@ def state(store: Store, iris: Iris, peer: Peer) -> State:
     return found
 
 
-def fiche_sources(store: Store, iris: Iris) -> dict[str, str]:
-    """Each harvested fiche IRI → the slug of its source: the key of the listing's "source"
-    facet (a fiche of our own is in no `sources/…` graph, so not in this dict)."""
+def fiche_sources(store: Store, iris: Iris) -> dict[str, tuple[str, ...]]:
+    """Each harvested fiche IRI → the slugs of its sources (sorted; two peers may publish the
+    same fiche): the keys of the listing's "source" facet. A fiche of our own is in no
+    `sources/…` graph, so not in this dict."""
     prefix = str(iris.source(""))
     rows = store.query(
         f"SELECT DISTINCT ?f ?g WHERE {{ GRAPH ?g {{ ?f a {N(MLD.Fiche)} }} "
         f"FILTER(STRSTARTS(STR(?g), {ox.Literal(prefix)})) }}"
     )
-    return {row["f"].value: unquote(row["g"].value[len(prefix) :]) for row in rows}
+    found: dict[str, set[str]] = {}
+    for row in rows:
+        found.setdefault(row["f"].value, set()).add(unquote(row["g"].value[len(prefix) :]))
+    return {fiche: tuple(sorted(slugs)) for fiche, slugs in found.items()}
 
 
 def source_titles(store: Store, iris: Iris) -> dict[str, str]:

@@ -484,6 +484,15 @@ def test_turtle_json_ld_dumps_and_a_dcat_catalogue_give_the_same_fiches(federati
         if str(triple[0]).startswith(bee.base):
             own.add(triple)
     assert_same(own, expected(BEE_TAGS, bee.base, closed=(CLOSED,)))
+    from memoires_ld.peers import fiche_sources
+
+    store = open_configured(gamma.settings())
+    try:
+        sources = fiche_sources(store, Iris(gamma.base))
+    finally:
+        del store
+        gc.collect()
+    assert sources[f"{bee.base}fiche/{BEE_TAGS[0]}"] == ("beecat", "beejson", "beettl")
     provenance = gamma.sources()
     activity = provenance.value(URIRef(Iris(gamma.base).source("beecat")), PROV.wasGeneratedBy)
     assert str(provenance.value(activity, PROV.used)).startswith(bee.base + "dumps/")
@@ -806,10 +815,10 @@ def test_the_source_of_each_harvested_fiche_for_the_listing(federation, labo, fl
         del store
         gc.collect()
     fine, invalid = labo.tags
-    assert sources[f"{LABO}fiche/{fine}"] == "labo"
-    assert sources[f"{LABO}fiche/{CLOSED}"] == "labo"
+    assert sources[f"{LABO}fiche/{fine}"] == ("labo",)
+    assert sources[f"{LABO}fiche/{CLOSED}"] == ("labo",)
     assert f"{LABO}fiche/{invalid}" not in sources
-    assert {sources[f"{ELSEWHERE}pub/fiche/{t}"] for t in OPEN[5:7]} == {"flaky"}
+    assert {sources[f"{ELSEWHERE}pub/fiche/{t}"] for t in OPEN[5:7]} == {("flaky",)}
     assert f"{gamma.base}fiche/{ALPHA_TAGS[0]}" not in sources
     assert titles["labo"] == "labo" and titles["flaky"] == "flaky"
 
