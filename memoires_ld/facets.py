@@ -29,7 +29,7 @@ import unicodedata
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cache, cached_property
 from urllib.parse import unquote
 
@@ -135,11 +135,17 @@ class FacetIndex:
     """
 
     def __init__(
-        self, version: str, fiches: Iterable[Fiche], agent_names=None, at: datetime | None = None
+        self,
+        version: str,
+        fiches: Iterable[Fiche],
+        agent_names=None,
+        at: datetime | None = None,
+        at_count: int = 0,
     ):
         self.version = version
-        #: the time of the newest revision this index has seen (None: unknown)
-        self.at = at
+        #: the time of the newest revision this index has seen (None: unknown), and how
+        #: many revisions have that time
+        self.at, self.at_count = at, at_count
         #: the version this one was updated from, and the fiches that changed since
         self.previous: str | None = None
         self.changed: frozenset[str] = frozenset()
@@ -191,8 +197,8 @@ class FacetIndex:
 
     @classmethod
     def from_store(cls, store) -> FacetIndex:
-        version, at = store.version, newest_revision(store)
-        return cls(version, *read(store), at=at)
+        version, (at, at_count) = store.version, newest_mark(store)
+        return cls(version, *read(store), at=at, at_count=at_count)
 
     # -- following the writes -----------------------------------------------------------
     def updated(
@@ -201,6 +207,7 @@ class FacetIndex:
         agent_names: Mapping[str, str],
         version: str,
         at: datetime | None,
+        at_count: int = 0,
     ) -> FacetIndex:
         """The index with the fiches of `changes` (IRI → its new state, None if gone).
 
@@ -209,7 +216,7 @@ class FacetIndex:
         """
         new = copy.copy(self)
         new.__dict__.pop("ordinal", None)
-        new.version, new.at = version, at
+        new.version, new.at, new.at_count = version, at, at_count
         new.previous, new.changed = self.version, frozenset(changes)
         new.fiches, new.keys = list(self.fiches), list(self.keys)
         new.by_iri, new.by_agent = dict(self.by_iri), dict(self.by_agent)
@@ -437,29 +444,35 @@ def _values(variable: str, iris: Iterable[str]) -> str:
 # a join on cs:subjectOfChange costs 10× more (300 ms at 10k revisions; this, 25 ms).
 REVISIONS_QUERY = """PREFIX prov: <http://www.w3.org/ns/prov#>
 SELECT ?rev ?at WHERE { GRAPH ?history { ?rev prov:generatedAtTime ?at } %s }"""
-#: Revisions are read again from this long before the newest one seen (clocks, commits).
-MARGIN = timedelta(seconds=2)
 
 
-def newest_revision(store) -> datetime | None:
-    """The time of the newest revision in the store (None if there is none)."""
-    return max((at for _, at in _revisions(store, "")), default=None)
+def newest_mark(store) -> tuple[datetime | None, int]:
+    """The time of the newest revision (or other stamp) in the store, and how many have it
+    (None, 0 if there is none): an index made after reading it holds them all."""
+    times = [at for _, at in _revisions(store, "")]
+    newest = max(times, default=None)
+    return newest, sum(1 for t in times if t == newest)
 
 
-def changed_since(store, at: datetime) -> tuple[set[str], datetime] | None:
-    """The fiches written at or after `at` - MARGIN, and the newest revision's time; None
-    if something else was stamped since (a harvest replacing a source's graph): what it
-    changed is not known fiche by fiche, the indexes are then built anew.
+def changed_since(store, at: datetime, seen: int) -> tuple[set[str], datetime, int] | None:
+    """The fiches written after the mark (`at`, `seen` stamps at that time), and the new
+    mark; None if something else was stamped since (a harvest replacing a source's graph):
+    what it changed is not known fiche by fiche, the indexes are then built anew.
 
+    Stamps at `at` itself are read again only if there are more than `seen` (a load gives
+    all its fiches one time; one writer at a time, so a later write has a later time).
     One light query (the time of each revision, histories are not read):
     `history.changes_since` also reads and counts each revision's statements.
     """
-    since = ox.Literal((at - MARGIN).isoformat(), datatype=ox.NamedNode(XSD_DATETIME))
+    since = ox.Literal(at.isoformat(), datatype=ox.NamedNode(XSD_DATETIME))
     found = _revisions(store, f"FILTER(?at >= {since})")
-    if any(fiche is None and time > at for fiche, time in found):  # one not seen yet
+    again = sum(1 for _, t in found if t == at) != seen
+    found = [(fiche, t) for fiche, t in found if t > at or again]
+    if any(fiche is None for fiche, _ in found):  # not a fiche's revision, not seen yet
         return None
-    changed = {iri for iri, _ in found if iri is not None}
-    return changed, max((t for _, t in found), default=at)
+    newest = max((t for _, t in found), default=at)
+    count = sum(1 for _, t in found if t == newest) if found else seen
+    return {fiche for fiche, _ in found}, newest, count
 
 
 XSD_DATETIME = "http://www.w3.org/2001/XMLSchema#dateTime"
@@ -592,11 +605,11 @@ def _caught_up(store, index: FacetIndex | None, version: str) -> FacetIndex | No
     """`index` brought to `version` from the revisions written since, if it can be."""
     if index is None or index.at is None or split_version(version)[1] < index.writes:
         return None
-    since = changed_since(store, index.at)
+    since = changed_since(store, index.at, index.at_count)
     if since is None:
         return None
-    changed, at = since
+    changed, at, at_count = since
     fiches, names = read(store, changed)
     changes: dict[str, Fiche | None] = dict.fromkeys(changed)
     changes.update((f.iri, f) for f in fiches)
-    return index.updated(changes, names, version, at)
+    return index.updated(changes, names, version, at, at_count)

@@ -143,6 +143,7 @@ def build(path: Path, docs: Iterable[tuple[str, ...]], index) -> Path:
         _save(db, index, index.fiches)
         at = index.at.isoformat() if index.at is not None else ""
         _set_state(db, build=uuid.uuid4().hex, version=index.version, at=at)
+        _set_state(db, at_count=str(index.at_count))
     os.replace(staging, path)
     return path
 
@@ -189,7 +190,7 @@ def saved(folder: Path, version: str) -> facets.FacetIndex | None:
                 fiches.append(facets.Fiche(iri, tag, title, created, modified, values))
             names = dict(db.execute("SELECT slug, name FROM agents"))
             at = datetime.fromisoformat(state["at"]) if state["at"] else None
-            return facets.FacetIndex(state["version"], fiches, names, at)
+            return facets.FacetIndex(state["version"], fiches, names, at, int(state["at_count"]))
     except (sqlite3.Error, KeyError, ValueError):
         return None
 
@@ -240,7 +241,8 @@ class TextFile:
                     if state["version"] == index.previous:  # the usual case: one step
                         changed = set(index.changed)
                     else:
-                        since = facets.changed_since(store, datetime.fromisoformat(state["at"]))
+                        at = datetime.fromisoformat(state["at"])
+                        since = facets.changed_since(store, at, int(state["at_count"]))
                         if since is None:
                             raise KeyError("not followed: a write other than a fiche's")
                         changed = since[0]
@@ -249,6 +251,7 @@ class TextFile:
                     _put(db, docs)
                     _save(db, index, [index.by_iri[d[0]] for d in docs])
                     _set_state(db, version=index.version, at=index.at.isoformat())
+                    _set_state(db, at_count=str(index.at_count))
                 db.commit()
                 self._read_rowids(db, state["build"])
         except (sqlite3.DatabaseError, KeyError, ValueError):
