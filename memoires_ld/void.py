@@ -22,9 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, RDFS, SKOS, VOID, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, VOID, XSD
 
-from . import licences
+from . import licences, peers
 from .dumps import DUMPS, Dump, ensure_all, union
 from .dumps import folder as dumps_folder
 from .iris import Iris
@@ -130,7 +130,26 @@ def statistics(store: Store) -> dict:
             for iri, n in sorted(per_licence.items(), key=lambda item: (-item[1], item[0]))
         ],
         "closed_fiches": sorted(licences.closed_fiches(store)),
+        "sources": _sources(store),
     }
+
+
+def _sources(store: Store) -> list[dict]:
+    """The harvested sources (harvest.py): slug, title, the peer's URL, how many fiches."""
+    iris = Iris(store.base)
+    counts: Counter[str] = Counter()
+    for slugs in peers.fiche_sources(store, iris).values():
+        counts.update(slugs)
+    derived = ox.NamedNode(str(PROV.wasDerivedFrom))
+    urls = {
+        q.subject.value: q.object.value
+        for q in store.match(None, derived, None, ox.NamedNode(str(iris.sources())))
+    }
+    return [
+        {"slug": slug, "title": title, "url": urls.get(str(iris.source(slug))), "fiches": n}
+        for slug, title in sorted(peers.source_titles(store, iris).items())
+        if (n := counts[slug])
+    ]
 
 
 def _ranked(counts: Counter[str]) -> list[tuple[str, int]]:
@@ -299,6 +318,8 @@ def describe(iris: Iris, stats: dict, sizes: dict[str, int]) -> list[ox.Triple]:
 
     for entry in stats["licences"]:
         _describe_licence_subset(add, iris, dataset, entry)
+    for entry in stats.get("sources", []):  # (statistics cached before sources had none)
+        _describe_source_subset(add, iris, dataset, entry)
 
     for dump in DUMPS:
         _describe_dump(add, iris, dataset, rights, dump, sizes.get(dump.filename), modified)
@@ -332,6 +353,19 @@ def _describe_licence_subset(add, iris: Iris, dataset, entry: dict) -> None:
     add(subset, VOID.documents, _integer(entry["fiches"]))
     if not entry["open"]:
         add(subset, DCTERMS.description, *_text(WITHHELD_NOTE))
+
+
+def _describe_source_subset(add, iris: Iris, dataset, entry: dict) -> None:
+    """The fiches harvested from a peer: a subset whose IRI is their named graph."""
+    subset = _n(iris.source(entry["slug"]))
+    add(dataset, VOID.subset, subset)
+    add(subset, RDF.type, _n(VOID.Dataset))
+    add(subset, DCTERMS.title, ox.Literal(f"Fiches moissonnées : {entry['title']}", language="fr"))
+    add(subset, DCTERMS.title, ox.Literal(f"Harvested records: {entry['title']}", language="en"))
+    add(subset, VOID.documents, _integer(entry["fiches"]))
+    if entry["url"]:
+        add(subset, DCTERMS.source, _n(entry["url"]))
+        add(subset, PROV.wasDerivedFrom, _n(entry["url"]))
 
 
 def _describe_dump(add, iris: Iris, dataset, rights, dump: Dump, size, modified) -> None:

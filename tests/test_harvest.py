@@ -435,6 +435,19 @@ def test_pages_answer_with_harvested_fiches_and_ours_are_unaffected(federation):
     assert status == 200
 
 
+def test_the_dataset_lists_each_harvested_source_as_a_subset(federation):
+    alpha, bee, _ = federation
+    status, _, body = alpha.server.get("/.well-known/void")
+    assert status == 200
+    void = Graph().parse(data=body, format="turtle")
+    subset = URIRef(Iris(alpha.base).source("bee"))
+    assert (URIRef(alpha.base + "dataset"), VOID.subset, subset) in void
+    assert void.value(subset, VOID.documents) == Literal(len(BEE_TAGS))
+    assert void.value(subset, PROV.wasDerivedFrom) == URIRef(bee.base)
+    titles = {str(t) for t in void.objects(subset, DCTERMS.title)}
+    assert "Fiches moissonnées : bee" in titles
+
+
 def _subgraph(graph: Graph, subject: str) -> Graph:
     out = Graph()
     for triple in graph.triples((URIRef(subject), None, None)):
