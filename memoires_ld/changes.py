@@ -1,9 +1,13 @@
 """The change feed: the creations, updates and retirements of fiches, in order (#6).
 
 Read from the fiches' histories (history.py), oldest first, so that a consumer can resume
-where it stopped: `since` keeps the changes written at or after a moment (inclusive, as
-`history.changes_since`: asking again from the time of the last change seen misses nothing;
-a consumer drops what it already has by the change's `id`, the revision's IRI).
+where it stopped: `since` keeps the changes written strictly after a moment, so that asking
+again with the `published` time of the last change seen gives only the new ones (times keep
+their microseconds; the changes of one import share one time and one page order, and a
+consumer that follows `next` to the end has seen all of them).
+
+The changes are read with one ordered query (`history.changes_since`), kept per store version
+by the web layer; titles are read for the page shown only (one query), not for every fiche.
 
 Two forms of the same pages of `PAGE_SIZE` changes:
 
@@ -64,7 +68,7 @@ class NoSuchPage(BadRequest):
 class Change:
     revision: Revision
     fiche: str  # the fiche's IRI
-    title: str
+    title: str = ""
 
     @property
     def activity(self) -> str:
@@ -96,32 +100,34 @@ def parse_since(text: str | None) -> datetime | None:
 
 
 def changes(store: Store, since: datetime | None = None) -> list[Change]:
-    """Every change of every fiche at or after `since`, oldest first."""
+    """Every change of every fiche strictly after `since`, oldest first (without titles)."""
     iris = Iris(store.base)
-    revisions = history.changes_since(store, since or EPOCH)
-    fiches = sorted({str(iris.fiche(r.tag)) for r in revisions if r.tag})
-    titles = _titles(store, fiches)
+    revisions = history.changes_since(store, since or EPOCH)  # inclusive: one ordered query
     return [
-        Change(r, str(iris.fiche(r.tag)), titles.get(str(iris.fiche(r.tag)), r.tag))
+        Change(r, str(iris.fiche(r.tag)))
         for r in revisions
-        if r.tag
+        if r.tag and (since is None or r.at > since)
     ]
 
 
-def _titles(store: Store, fiches: list[str]) -> dict[str, str]:
-    """The title of each fiche, or the label its tombstone keeps — one query per 500."""
-    found: dict[str, str] = {}
-    for start in range(0, len(fiches), 500):
-        values = " ".join(str(ox.NamedNode(f)) for f in fiches[start : start + 500])
-        sparql = f"""SELECT ?f ?t WHERE {{ VALUES ?f {{ {values} }}
-          {{ ?f <{DCTERMS.title}> ?t }} UNION {{ ?f <{RDFS.label}> ?t }} }}"""
-        for row in store.query(sparql):
-            found.setdefault(row["f"].value, row["t"].value)
-    return found
+def titled(store: Store, found: list[Change]) -> list[Change]:
+    """The changes with the title of their fiche, or the label its tombstone keeps."""
+    if not found:
+        return found
+    values = " ".join(str(ox.NamedNode(f)) for f in sorted({c.fiche for c in found}))
+    sparql = f"""SELECT ?f ?t WHERE {{ VALUES ?f {{ {values} }}
+      {{ ?f <{DCTERMS.title}> ?t }} UNION {{ ?f <{RDFS.label}> ?t }} }}"""
+    titles: dict[str, str] = {}
+    for row in store.query(sparql):
+        titles.setdefault(row["f"].value, row["t"].value)
+    return [Change(c.revision, c.fiche, titles.get(c.fiche, c.revision.tag)) for c in found]
 
 
-def page(found: list[Change], number: str | int | None, since: str | None) -> Page:
-    """Page `number` (1 when None) of the changes; NoSuchPage past the last one."""
+def page(
+    found: list[Change], number: str | int | None, since: str | None, store: Store | None = None
+) -> Page:
+    """Page `number` (1 when None) of the changes, titled from `store` when given;
+    NoSuchPage past the last one."""
     count = max(1, -(-len(found) // PAGE_SIZE))
     try:
         n = 1 if number in (None, "") else int(number)
@@ -130,6 +136,8 @@ def page(found: list[Change], number: str | int | None, since: str | None) -> Pa
     if not 1 <= n <= count:
         raise NoSuchPage(str(number), count)
     chunk = found[(n - 1) * PAGE_SIZE : n * PAGE_SIZE]
+    if store is not None:
+        chunk = titled(store, chunk)
     return Page(n, count, len(found), chunk, since)
 
 

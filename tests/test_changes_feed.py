@@ -102,13 +102,17 @@ def test_the_feed_expands_with_the_shipped_activitystreams_context(client):
         jsonld.expand({"@context": "https://example.org/x", "a": 1})
 
 
-def test_since_keeps_the_changes_at_or_after_a_moment(client):
+def test_since_keeps_the_changes_strictly_after_a_moment(client):
+    """A consumer resumes from the `published` time of the last change it saw."""
     everything = items(client)
-    since = everything[3]["published"]
-    found = items(client, "/changes?since=" + since.replace("+", "%2B"))
-    assert [a["id"] for a in found] == [a["id"] for a in everything[3:]]
-    later = items(client, "/changes?since=2999-01-01")
-    assert later == []
+    for seen in (2, 3):
+        since = everything[seen]["published"].replace("+", "%2B")
+        found = items(client, "/changes?since=" + since)
+        assert [a["id"] for a in found] == [a["id"] for a in everything[seen + 1 :]]
+    collection = client.get("/changes?since=" + since, headers={"Accept": AS2}).get_json()
+    assert collection["totalItems"] == 1 and "since=" in collection["first"]
+    assert items(client, "/changes?since=2999-01-01") == []
+    assert len(items(client, "/changes?since=2000-01-01")) == 5
 
 
 @pytest.mark.parametrize("since", ["hier", "2026-13-01", "1" * 200])
@@ -152,6 +156,9 @@ def test_atom_feed(client, monkeypatch):
         assert links["next"] == f"{BASE}changes.atom?page=2"
         assert links["last"] == f"{BASE}changes.atom?page=2"
     last = ET.fromstring(client.get("/changes.atom?page=2").data)
+    rels = {link.get("rel"): link.get("href") for link in last.findall(ATOM + "link")}
+    assert rels["previous"] == rels["first"] == f"{BASE}changes.atom?page=1"
+    assert "next" not in rels and rels["self"] == f"{BASE}changes.atom?page=2"
     titles = [e.find(ATOM + "title").text for e in last.findall(ATOM + "entry")]
     assert titles[0] == "Modification : Cohésion d'équipe, revue"
     assert titles[1].startswith("Retrait : ")
@@ -168,6 +175,13 @@ def test_browsers_get_a_page_in_french_or_english(client):
     assert {"application/activity+json", "application/atom+xml"} <= feeds
     english = soup(client.get("/changes?lang=en", headers={"Accept": BROWSER["chrome"]}))
     assert "updated" in english.select("ol.changes-list li")[3].get_text()
+
+
+def test_the_home_page_links_the_atom_feed(client):
+    page = soup(client.get("/", headers={"Accept": BROWSER["firefox"]}))
+    link = page.select_one('link[rel="alternate"][type="application/atom+xml"]')
+    assert link is not None and link["href"] == f"{BASE}changes.atom"
+    assert client.get(path(link["href"])).mimetype == "application/atom+xml"
 
 
 def test_validators_cors_and_a_new_change(app, client):

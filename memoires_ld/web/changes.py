@@ -41,8 +41,9 @@ def feed(suffix: str | None):
     since = request.args.get("since")
     moment = changes.parse_since(since)
     found = _changes(moment, since)
-    page = changes.page(found, request.args.get("page"), since)
-    tag = etag(current_app.extensions["store"].version, kind, request.query_string.decode())
+    store = current_app.extensions["store"]
+    page = changes.page(found, request.args.get("page"), since, store)
+    tag = etag(store.version, kind, request.query_string.decode())
     latest = max((c.revision.at for c in found), default=None)
     response = Response(status=200)
     response.set_etag(tag)
