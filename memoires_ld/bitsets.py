@@ -7,6 +7,7 @@ number of members, which is what makes facet counts cheap.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import islice
 
 _BITS = [tuple(b for b in range(8) if byte >> b & 1) for byte in range(256)]
 
@@ -40,8 +41,9 @@ def members(bits: int, limit: int | None = None) -> list[int]:
     return found
 
 
-def keep(ordered: Iterable[int], bits: int) -> list[int]:
-    """The items of `ordered` that are in `bits`, in their order."""
+def keep(ordered: Iterable[int], bits: int, limit: int | None = None) -> list[int]:
+    """The items of `ordered` that are in `bits`, in their order (only the first `limit`)."""
     table = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
     size = len(table)
-    return [n for n in ordered if (n >> 3) < size and table[n >> 3] >> (n & 7) & 1]
+    found = (n for n in ordered if (n >> 3) < size and table[n >> 3] >> (n & 7) & 1)
+    return list(found if limit is None else islice(found, limit))

@@ -21,6 +21,7 @@ that remain, which is what this gives.)
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import heapq
 import math
@@ -295,14 +296,14 @@ class FacetIndex:
 
     def select(self, query: Query, matches: Sequence[int] | None = None) -> int:
         """The fiches `query` selects: every facet (AND) and the text search's `matches`."""
-        selected = self.all if matches is None else from_members(matches)
+        selected = self.all if matches is None else _bits(matches)
         for name, keys in query.filters.items():
             selected &= self.mask(name, keys)
         return selected
 
     def find(self, query: Query, matches: Sequence[int] | None = None) -> Result:
         """Filter, count and sort; `matches` are the ordinals found by a search, best first."""
-        base = self.all if matches is None else from_members(matches)
+        base = self.all if matches is None else _bits(matches)
         masks = {name: self.mask(name, keys) for name, keys in query.filters.items() if keys}
         counts = {}
         for facet in FACETS:
@@ -343,7 +344,7 @@ class FacetIndex:
     def _sorted(self, selected: int, order: str, stop: int, matches) -> list[int]:
         """The first `stop` ordinals of `selected` in `order`."""
         if order == "pertinence" and matches is not None:
-            return keep(matches, selected)[:stop]
+            return keep(matches, selected, stop)
         if order in ("titre", "pertinence"):
             return members(selected, stop)
         chosen = members(selected)
@@ -354,6 +355,16 @@ class FacetIndex:
             pick = heapq.nlargest if descending else heapq.nsmallest
             return pick(stop, chosen, key=values.__getitem__)
         return sorted(chosen, key=values.__getitem__, reverse=descending)[:stop]
+
+
+def _bits(matches: Sequence[int]) -> int:
+    """The set of `matches`, kept on them when they can hold it (a search's, cached)."""
+    found = getattr(matches, "bits", None)
+    if found is None:
+        found = from_members(matches)
+        with contextlib.suppress(AttributeError):  # a list cannot
+            matches.bits = found
+    return found
 
 
 # -- reading the store -----------------------------------------------------------------

@@ -218,6 +218,10 @@ def _state(db: sqlite3.Connection) -> dict[str, str]:
     return dict(db.execute("SELECT name, value FROM state"))
 
 
+class Matches(array):
+    """Ordinals found by a search (the facet index keeps their set on them: `bits`)."""
+
+
 class TextFile:
     """This process's view of one index file: its build and the row id of each fiche."""
 
@@ -322,7 +326,7 @@ class TextIndex:
                 self._to_ordinals(db.execute(sql, (f"title : ({expression})",)).fetchone()[0])
             )
         found_all.sort()
-        found = array("i", [n for n in found_all if n in in_title])
+        found = Matches("i", [n for n in found_all if n in in_title])
         found.extend(n for n in found_all if n not in in_title)
         with self._lock:
             self._cache[expression] = found
