@@ -9,6 +9,8 @@ off the list is refused before anything is fetched.
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -96,3 +98,18 @@ def test_a_service_off_the_allowlist_is_refused(peers):
     assert status == 400 and bee.base in answer["message"]
     status, answer = select(bee, f"ASK {{ SERVICE <{alpha.base}sparql> {{ ?s a ?t }} }}")
     assert status == 200 and answer["boolean"] is True
+
+
+def test_the_documented_example_answers_across_both_instances(peers):
+    """The query of docs/federation.md, its remote endpoint replaced by the other instance's:
+    the trainings (one nature) documented on either instance."""
+    alpha, bee = peers["alpha"], peers["bee"]
+    text = (Path(__file__).parents[1] / "docs" / "federation.md").read_text(encoding="utf-8")
+    example = re.search(r"```sparql\n(.*?)```", text, re.S).group(1)
+    remote = "https://memoires.autre-collectif.org/sparql"
+    assert remote in example
+    status, answer = select(alpha, example.replace(remote, f"{bee.base}sparql"))
+    assert status == 200, answer
+    fiches = {row["fiche"]["value"] for row in answer["results"]["bindings"]}
+    shared = "FormationDesConseilsCitoyens"  # the one training among each one's fiches
+    assert fiches == {f"{alpha.base}fiche/{shared}", f"{bee.base}fiche/{shared}"}
