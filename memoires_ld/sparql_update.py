@@ -27,7 +27,7 @@ from rdflib import Graph, URIRef, Variable
 from rdflib.plugins.sparql.algebra import translateUpdate
 from rdflib.plugins.sparql.parser import parseUpdate
 
-from . import history, writes
+from . import history, sparql_text, writes
 from .errors import Forbidden, MemoiresError
 from .history import Revision
 from .iris import Iris
@@ -84,9 +84,13 @@ def run(store: Store, text: str, base: str, *, agent: str) -> list[Revision]:
 
 def parse(text: str, base: str) -> list:
     """The update's operations as rdflib's algebra (IRIs resolved)."""
+    if not sparql_text.tokens(text):
+        return []  # an update of no operation: valid, changes nothing
     try:
         return list(translateUpdate(parseUpdate(text), base=base).algebra)
-    except (ParseException, ValueError, TypeError) as error:
+    except ParseException as error:
+        raise MalformedQuery(f"Mise à jour SPARQL invalide : {error}") from None
+    except Exception as error:  # rdflib raises a bare Exception for an unknown prefix
         raise MalformedQuery(f"Mise à jour SPARQL invalide : {error}") from None
 
 

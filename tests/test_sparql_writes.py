@@ -366,3 +366,23 @@ def test_relative_iris_and_the_protocols_dataset(on):
     graph = writes.current_graph(on.app.extensions["store"], tag)
     titles = set(graph.objects(URIRef(fiche(on, tag)), DCTERMS.title))
     assert Literal("Relative title", lang="en") in titles
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("INSERT DATA { GRAPH <urn:x:g> { x:y <a:b> <a:c> } }", 400),  # unknown prefix
+        ("CLEAR XYZ", 400),
+        ("# nothing but a comment", 200),
+    ],
+)
+def test_malformed_or_empty_updates(on, text, status):
+    """Regression: rdflib's bare Exception for an unknown prefix was a 500."""
+    version = on.app.extensions["store"].version
+    got, _, body = update(on, text, token())
+    assert got == status, body
+    if status == 200:
+        assert json.loads(body)["revisions"] == []
+    else:
+        assert json.loads(body)["error"] == "syntaxe-sparql"
+    assert on.app.extensions["store"].version == version
