@@ -2,12 +2,12 @@
 
 Read from the fiches' histories (history.py), oldest first, so that a consumer can resume
 where it stopped: `since` keeps the changes written strictly after a moment, so that asking
-again with the `published` time of the last change seen gives only the new ones (times keep
-their microseconds; the changes of one import share one time and one page order, and a
-consumer that follows `next` to the end has seen all of them).
+again with the `published` time of the last change seen gives only the new ones. The changes of
+one import share one time (ties ordered by IRI): a consumer reads to the last page before
+resuming by time; a page URL stays valid meanwhile (new changes go after the old ones).
 
-The changes are read with one ordered query (`history.changes_since`), kept per store version
-by the web layer; titles are read for the page shown only (one query), not for every fiche.
+The changes are read with one query over the histories, kept per store version by the web
+layer; titles are read for the page shown only (one query), not for every fiche.
 
 Two forms of the same pages of `PAGE_SIZE` changes:
 
@@ -27,12 +27,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pyoxigraph as ox
-from rdflib.namespace import DCTERMS, RDFS
+from rdflib.namespace import DCTERMS, PROV, RDFS
 
 from . import history
 from .errors import BadRequest
 from .history import Revision
 from .iris import Iris
+from .namespaces import CS
 from .store import Store
 from .writes import IMPORT_AGENT
 
@@ -99,15 +100,42 @@ def parse_since(text: str | None) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+#: The revisions of every history, lean: no counts of what each added or removed (the history
+#: pages' query counts them: 10× slower at 10k fiches), no ORDER BY (Oxigraph sorts 10k rows
+#: in seconds; Python in milliseconds).
+_FEED = f"""SELECT ?rev ?at ?agent ?name ?kind ?reason WHERE {{ GRAPH ?history {{
+  ?rev <{PROV.generatedAtTime}> ?at . FILTER_SINCE
+  ?rev <{PROV.wasAttributedTo}> ?agent ; <{CS.creatorName}> ?name ;
+       <{PROV.wasGeneratedBy}> ?activity .
+  ?activity a ?kind . FILTER(?kind != <{PROV.Activity}>)
+  OPTIONAL {{ ?rev <{CS.changeReason}> ?reason }}
+}} }}"""
+_KIND = {str(iri): kind for kind, iri in history.KINDS.items()}
+
+
 def changes(store: Store, since: datetime | None = None) -> list[Change]:
-    """Every change of every fiche strictly after `since`, oldest first (without titles)."""
+    """Every change of every fiche strictly after `since`, oldest first (without titles):
+    one query; the counts of a Revision are not read (0)."""
     iris = Iris(store.base)
-    revisions = history.changes_since(store, since or EPOCH)  # inclusive: one ordered query
-    return [
-        Change(r, str(iris.fiche(r.tag)))
-        for r in revisions
-        if r.tag and (since is None or r.at > since)
-    ]
+    restriction = f"FILTER(?at > {history.date_time(since)})" if since is not None else ""
+    found = []
+    for row in store.query(_FEED.replace("FILTER_SINCE", restriction)):
+        fiche, _, number = row["rev"].value.rpartition("/revision/")
+        tag = iris.tag_of(fiche)
+        if not tag or not number.isdigit():
+            continue
+        revision = Revision(
+            tag=tag,
+            number=int(number),
+            iri=row["rev"].value,
+            kind=_KIND.get(row["kind"].value, "replace"),  # as history.revisions
+            agent=row["name"].value,
+            agent_iri=row["agent"].value,
+            at=datetime.fromisoformat(row["at"].value),
+            reason=row["reason"].value if row["reason"] is not None else "",
+        )
+        found.append(Change(revision, fiche))
+    return sorted(found, key=lambda c: (c.revision.at, c.revision.number, c.revision.iri))
 
 
 def titled(store: Store, found: list[Change]) -> list[Change]:

@@ -216,3 +216,17 @@ def test_the_dataset_advertises_both_feeds(client):
     iana = "https://www.iana.org/assignments/media-types/"
     assert feeds[iana + "application/activity+json"] == URIRef(f"{BASE}changes")
     assert feeds[iana + "application/atom+xml"] == URIRef(f"{BASE}changes.atom")
+
+
+def test_the_feed_reads_the_same_revisions_as_the_history(app):
+    """changes.py reads the histories with its own lean query: the same revisions, in order."""
+    from dataclasses import replace
+
+    from memoires_ld import history
+
+    store = app.extensions["store"]
+    whole = [replace(r, added=0, removed=0) for r in history.changes_since(store, changes.EPOCH)]
+    whole.sort(key=lambda r: (r.at, r.number, r.iri))  # ties (one import, one time) by IRI
+    assert [c.revision for c in changes.changes(store)] == whole
+    after = whole[2].at
+    assert [c.revision for c in changes.changes(store, after)] == [r for r in whole if r.at > after]
