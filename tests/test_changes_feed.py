@@ -200,6 +200,21 @@ def test_validators_cors_and_a_new_change(app, client):
     assert fresh.status_code == 200 and fresh.get_json(force=True)["totalItems"] == 6
 
 
+def test_a_matching_etag_is_answered_without_reading_the_histories(client, monkeypatch):
+    from memoires_ld.web import changes as web_changes
+
+    tag = client.get("/changes?page=1", headers={"Accept": AS2}).headers["ETag"]
+    monkeypatch.setattr(web_changes, "_cache", web_changes.OrderedDict())
+
+    def unread(*args):
+        raise AssertionError("the histories were read for a 304")
+
+    monkeypatch.setattr(changes, "changes", unread)
+    again = client.get("/changes?page=1", headers={"Accept": AS2, "If-None-Match": tag})
+    assert again.status_code == 304 and again.headers["ETag"] == tag
+    assert again.headers["Access-Control-Allow-Origin"] == "*"
+
+
 def test_unknown_forms_are_406(client):
     assert client.get("/changes.ttl").status_code == 406
     assert client.get("/changes", headers={"Accept": "image/png"}).status_code == 406

@@ -40,15 +40,27 @@ def feed(suffix: str | None):
     g.format = "html" if kind == "html" else "jsonld"  # errors in a format the client reads
     since = request.args.get("since")
     moment = changes.parse_since(since)
-    found = _changes(moment, since)
     store = current_app.extensions["store"]
+    response = _validated(etag(store.version, kind, request.query_string.decode()))
+    if request.if_none_match.contains(response.get_etag()[0]):
+        response.status_code = 304  # a poller's usual answer: nothing read from the store
+        return response
+    found = _changes(moment, since)
     page = changes.page(found, request.args.get("page"), since, store)
-    tag = etag(store.version, kind, request.query_string.decode())
     latest = max((c.revision.at for c in found), default=None)
-    response = Response(status=200)
-    response.set_etag(tag)
     if latest is not None:
         response.last_modified = latest
+    if response.make_conditional(request).status_code == 304:
+        return response
+    response.set_data(_body(kind, page))
+    response.mimetype = {"as2": AS2, "atom": ATOM, "html": "text/html"}[kind]
+    return response
+
+
+def _validated(tag: str) -> Response:
+    """An empty 200 with the feed's validators, cache policy and links to both forms."""
+    response = Response(status=200)
+    response.set_etag(tag)
     response.cache_control.public = True
     response.cache_control.no_cache = True
     response.vary.add("Accept")
@@ -56,10 +68,6 @@ def feed(suffix: str | None):
         f'<{url}>; rel="alternate"; type="{media}"'
         for url, media in ((_iris().changes(), AS2), (_iris().changes_atom(), ATOM))
     )
-    if response.make_conditional(request).status_code == 304:
-        return response
-    response.set_data(_body(kind, page))
-    response.mimetype = {"as2": AS2, "atom": ATOM, "html": "text/html"}[kind]
     return response
 
 
