@@ -175,6 +175,11 @@ def test_browsers_get_a_page_in_french_or_english(client):
     assert {"application/activity+json", "application/atom+xml"} <= feeds
     english = soup(client.get("/changes?lang=en", headers={"Accept": BROWSER["chrome"]}))
     assert "updated" in english.select("ol.changes-list li")[3].get_text()
+    french = client.get("/changes", headers={"Accept": BROWSER["chrome"]})
+    asked = {"Accept": BROWSER["chrome"], "Accept-Language": "en"}
+    answer = client.get("/changes", headers={**asked, "If-None-Match": french.headers["ETag"]})
+    assert answer.status_code == 200 and "Accept-Language" in answer.headers["Vary"]
+    assert "updated" in soup(answer).select("ol.changes-list li")[3].get_text()
 
 
 def test_the_home_page_links_the_atom_feed(client):

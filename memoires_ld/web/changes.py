@@ -18,6 +18,7 @@ from collections import OrderedDict
 from flask import Blueprint, Response, current_app, g, render_template, request
 
 from .. import changes
+from . import i18n
 from .http import etag
 from .negotiation import NotAcceptable
 
@@ -41,7 +42,10 @@ def feed(suffix: str | None):
     since = request.args.get("since")
     moment = changes.parse_since(since)
     store = current_app.extensions["store"]
-    response = _validated(etag(store.version, kind, request.query_string.decode()))
+    lang = i18n.language() if kind == "html" else ""  # the feeds are French (xml:lang, names)
+    response = _validated(etag(store.version, kind, lang, request.query_string.decode()))
+    if kind == "html":
+        response.vary.add("Accept-Language")
     if request.if_none_match.contains(response.get_etag()[0]):
         response.status_code = 304  # a poller's usual answer: nothing read from the store
         return response
