@@ -39,6 +39,7 @@ from rdflib.namespace import SKOS
 
 from . import vocabulary
 from .bitsets import from_members, keep, members
+from .iris import Iris
 
 # -- the facets ------------------------------------------------------------------------
 
@@ -49,7 +50,8 @@ class Facet:
 
     name: str
     predicate: str
-    #: "concept" (a SKOS scheme of ours, keys are notations), "year" or "agent"
+    #: "concept" (a SKOS scheme of ours, keys are notations), "year", "agent" or "source"
+    #: (where the fiche comes from: `local`, or the slug of a harvested peer, harvest.py)
     kind: str = "concept"
     #: the property is said of the action (True) or of the fiche (False)
     on_action: bool = True
@@ -65,7 +67,11 @@ FACETS = (
     Facet("licence", DCT + "license", on_action=False),
     Facet("annee", DCT + "temporal", kind="year"),
     Facet("auteur", DCT + "creator", kind="agent", on_action=False),
+    # its property: the harvested fiche is in the peer's subset (VoID §6, see void.py)
+    Facet("source", "http://rdfs.org/ns/void#inDataset", kind="source", on_action=False),
 )
+#: the key of the "source" facet for the fiches of this instance (not harvested)
+LOCAL = "local"
 BY_NAME = {f.name: f for f in FACETS}
 #: authors that get a bitset (and a count in the facet): those with the most fiches
 TOP_AGENTS = 50
@@ -404,6 +410,14 @@ FICHE_VALUES_QUERY = (
   ?fiche ?p ?value . FILTER(?p IN (dct:license, dct:creator))
 } GROUP BY ?p ?value"""
 )
+# The named graph of each fiche: a harvested one is in `{base}sources/{slug}` (harvest.py).
+SOURCES_QUERY = (
+    PREFIXES
+    + """SELECT ?g (GROUP_CONCAT(STR(?fiche); separator=" ") AS ?fiches) WHERE {
+  %s
+  GRAPH ?g { ?fiche a mld:Fiche } FILTER(STRSTARTS(STR(?g), %s))
+} GROUP BY ?g"""
+)
 NAMES_QUERY = PREFIXES + """SELECT DISTINCT ?agent ?name WHERE { %s ?agent foaf:name ?name }"""
 
 
@@ -432,6 +446,7 @@ def read(store, iris: Iterable[str] | None = None) -> tuple[list[Fiche], dict[st
             for iri in row["fiches"].value.split(" "):
                 if iri in rows:
                     rows[iri][4].append((facet.name, key))
+    _read_sources(store, only, rows)
     fiches = [
         Fiche(iri, tag, title or tag, created, modified, tuple(dict.fromkeys(sorted(values))))
         for iri, (tag, title, created, modified, values) in rows.items()
@@ -442,6 +457,22 @@ def read(store, iris: Iterable[str] | None = None) -> tuple[list[Fiche], dict[st
         for row in store.query(NAMES_QUERY % ("" if iris is None else _values("agent", agents))):
             names.setdefault(_agent_slug(row["agent"].value), row["name"].value)
     return fiches, names
+
+
+def _read_sources(store, only: str, rows: dict[str, list]) -> None:
+    """Add the "source" facet's keys to `rows`: each peer a fiche was harvested from, else
+    LOCAL (our own fiches are in their own graph, never in a source's)."""
+    prefix = str(Iris(store.base).source(""))
+    harvested: set[str] = set()
+    for row in store.query(SOURCES_QUERY % (only, ox.Literal(prefix))):
+        slug = unquote(row["g"].value[len(prefix) :])
+        for iri in row["fiches"].value.split(" "):
+            if iri in rows:
+                rows[iri][4].append(("source", slug))
+                harvested.add(iri)
+    for iri, row in rows.items():
+        if iri not in harvested:
+            row[4].append(("source", LOCAL))
 
 
 def _values(variable: str, iris: Iterable[str]) -> str:

@@ -55,6 +55,8 @@ def oracle_values(n: int, seed: int = 1) -> dict[str, dict[str, set[str]]]:
         elif facet.kind == "agent":
             value = value.rsplit("/", 1)[-1]
         found[quad.graph_name.value][facet.name].add(value)
+    for iri in found:  # none harvested (the fiches are in their own graphs)
+        found[iri]["source"] = {facets.LOCAL}
     return found
 
 

@@ -193,7 +193,7 @@ def test_hydra_search_template_describes_the_filters(client):
     text = str(g.value(template, HYDRA.template))
     assert text == (
         BASE + "fiches{?nature*,participants*,duree*,statut*,reussite*,licence*,annee*,"
-        "auteur*,q,tri,page,par_page}"
+        "auteur*,source*,q,tri,page,par_page}"
     )
     variables = {str(g.value(m, HYDRA.variable)) for m in g.objects(template, HYDRA.mapping)}
     assert {"nature", "annee", "q", "page"} <= variables

@@ -422,6 +422,30 @@ def test_harvested_fiches_are_listed(federation):
     assert bee_titles <= titles, "the harvested fiches are listed"
 
 
+def test_the_source_facet_filters_by_where_fiches_come_from(federation):
+    alpha, bee, _ = federation
+
+    def listed(query: str) -> tuple[set[str], BeautifulSoup]:
+        status, _, body = alpha.server.get("/fiches" + query, accept="text/html")
+        assert status == 200, body[:300]
+        page = BeautifulSoup(body, "html.parser")
+        return {a["href"] for a in page.select("article.fiche-card h3 a")}, page
+
+    from_bee, page = listed("?source=bee")
+    assert from_bee == {f"{bee.base}fiche/{t}" for t in BEE_TAGS}  # links back to the peer
+    assert {s.get_text() for s in page.select("article.fiche-card .source")} == {"bee"}
+    ours, page = listed("?source=local")
+    assert ours == {f"{alpha.base}fiche/{t}" for t in ALPHA_TAGS}
+    assert not page.select("article.fiche-card .source")
+    both, _ = listed("?source=local&source=bee")
+    assert both == from_bee | ours
+    status, _, body = alpha.server.get("/fiches?source=Pas%20un%20pair", accept="application/json")
+    assert status == 400 and b"source" in body
+    status, _, body = alpha.server.get("/fiches", accept="text/html")
+    text = BeautifulSoup(body, "html.parser").get_text(" ", strip=True)
+    assert "Source" in text and "Ce site" in text
+
+
 def test_pages_answer_with_harvested_fiches_and_ours_are_unaffected(federation):
     alpha, _, _ = federation
     for page in ("/fiches", "/dataset", "/statistiques", "/fiches?nature=formation"):

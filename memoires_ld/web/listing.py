@@ -15,7 +15,7 @@ from flask import Blueprint, Response, current_app, g, render_template, request
 from markupsafe import Markup, escape
 from rdflib import URIRef
 
-from .. import facets, search, vocabulary
+from .. import facets, peers, search, vocabulary
 from ..errors import NotFound
 from ..facets import FACETS, Query, Result
 from . import http, hydra
@@ -142,6 +142,11 @@ def label(facet: str, key: str, lang: str) -> str:
         return key
     if facet == "auteur":
         return facets.index_for(current_app.extensions["store"]).agent_names.get(key, key)
+    if facet == "source":
+        if key == facets.LOCAL:
+            return TEXT[lang]["local_source"]
+        store = current_app.extensions["store"]
+        return peers.source_titles(store, current_app.config["IRIS"]).get(key, key)
     return _concept_label(facet, key, lang)
 
 
@@ -158,6 +163,9 @@ def facet_view(name: str, query: Query, result: Result, lang: str) -> FacetView:
     elif name == "auteur":
         others = (k for k in counts if counts[k] and k not in selected)
         keys = sorted(selected) + sorted(others, key=lambda k: (-counts[k], k))[:AUTHORS_SHOWN]
+    elif name == "source":  # shown once fiches were harvested: ours first, then each peer
+        keys = sorted(set(counts) | selected, key=lambda k: (k != facets.LOCAL, k))
+        keys = keys if set(keys) - {facets.LOCAL} else []
     else:
         keys = list(facets.notations(name))
     choices = [
@@ -180,6 +188,7 @@ def item_view(fiche: facets.Fiche, snippet: str | None, lang: str) -> dict:
         "title": fiche.title,
         "years": fiche.keys("annee"),
         "facets": {name: [label(name, k, lang) for k in fiche.keys(name)] for name in shown},
+        "sources": [label("source", k, lang) for k in fiche.keys("source") if k != facets.LOCAL],
         "excerpt": _marked(snippet) if snippet else excerpt(fiche.iri),
     }
 

@@ -114,7 +114,11 @@ def _check_value(facet: str, kind: str, key: str) -> None:
         ok, hint = bool(_YEAR.fullmatch(key)), "Une année s'écrit avec quatre chiffres (2017)."
     else:
         ok = len(key) <= 100 and bool(_SLUG.fullmatch(key))
-        hint = "Un auteur est désigné par son identifiant (sarah-gaucher)."
+        hint = (
+            "Une source est « local » ou le nom d'un pair moissonné (labo)."
+            if kind == "source"
+            else "Un auteur est désigné par son identifiant (sarah-gaucher)."
+        )
     if not ok:
         raise BadQuery(f"Valeur inconnue pour « {facet} » : « {key[:40]} ». {hint}", facet)
 

@@ -49,7 +49,9 @@ TEXT = {
             "licence": "Licence",
             "annee": "Année",
             "auteur": "Auteur·rice",
+            "source": "Source",
         },
+        "local_source": "Ce site",
         "sort": {
             "titre": "titre (A → Z)",
             "-titre": "titre (Z → A)",
@@ -108,7 +110,9 @@ TEXT = {
             "licence": "Licence",
             "annee": "Year",
             "auteur": "Author",
+            "source": "Source",
         },
+        "local_source": "This site",
         "sort": {
             "titre": "title (A → Z)",
             "-titre": "title (Z → A)",
