@@ -129,7 +129,7 @@ def run_size(n: int, args, work: Path) -> list[dict]:
     os.environ["MEMOIRES_LD_SPARQL_TIMEOUT"] = "120"
     server = serve(instance, data, port, 4, env_log, base)
     try:
-        wait_ready(server, port, env_log)
+        wait_ready(server, port, env_log, "/sparql?query=ASK%7B%7D")  # not /dataset: its dumps
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
         print(f"N={n}: HTTP floor (GET a fiche in Turtle): {floor(connection, tags):.2f} ms")
         rows = []
