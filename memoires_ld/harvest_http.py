@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 from . import __version__
+from .bounded_read import read_body
 from .errors import MemoiresError
 from .peers import is_allowed
 
-CHUNK = 64 * 1024
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -100,24 +100,16 @@ class Fetcher:
             ) from None
 
     def _read(self, url: str, answer, deadline: float) -> bytes:
-        announced = answer.headers.get("Content-Length")
-        if announced and announced.isdigit() and int(announced) > self.max_bytes:
-            raise self.too_big(url, int(announced))
-        chunks, size = [], 0
-        # read1: one receive at a time, so that a peer sending a byte now and then cannot
-        # hold the harvest past its deadline (read(n) would wait for n bytes)
-        while chunk := answer.read1(CHUNK):
-            size += len(chunk)
-            if size > self.max_bytes:
-                raise self.too_big(url, size)
-            if time.monotonic() > deadline:
-                raise self._timeout(url)
-            chunks.append(chunk)
-        if announced and announced.isdigit() and size < int(announced):
-            raise HarvestError(
+        return read_body(
+            answer,
+            max_bytes=self.max_bytes,
+            deadline=deadline,
+            too_big=lambda size: self.too_big(url, size),
+            too_slow=lambda: self._timeout(url),
+            truncated=lambda size, announced: HarvestError(
                 f"{url} : réponse tronquée ({size} octets reçus sur {announced} annoncés)"
-            )
-        return b"".join(chunks)
+            ),
+        )
 
     def _timeout(self, url: str) -> HarvestError:
         return HarvestError(

@@ -22,12 +22,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .. import __version__
+from ..bounded_read import read_body
 from ..errors import SourceError
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 ROUTE = re.compile(r"^[A-Za-z0-9_/=&.-]+$")
 TITLE = re.compile(r"<title[^>]*>\s*(?P<title>[^<]{0,120})", re.IGNORECASE)
-CHUNK = 64 * 1024
 
 
 class RouteMissing(SourceError):
@@ -126,23 +126,17 @@ class WikiClient:
             raise SourceError(f"{url} : échange interrompu avec le wiki ({error})") from None
 
     def _read(self, url: str, answer, deadline: float) -> bytes:
-        announced = answer.headers.get("Content-Length")
-        if announced and announced.isdigit() and int(announced) > self.max_bytes:
-            raise self._too_big(url, int(announced))
-        chunks, size = [], 0
-        while chunk := answer.read(CHUNK):
-            size += len(chunk)
-            if size > self.max_bytes:
-                raise self._too_big(url, size)
-            if time.monotonic() > deadline:
-                raise self._timeout(url)
-            chunks.append(chunk)
-        if announced and announced.isdigit() and size < int(announced):
-            raise SourceError(
-                f"{url} : réponse tronquée ({size} octets reçus, {int(announced) - size} "
+        return read_body(
+            answer,
+            max_bytes=self.max_bytes,
+            deadline=deadline,
+            too_big=lambda size: self._too_big(url, size),
+            too_slow=lambda: self._timeout(url),
+            truncated=lambda size, announced: SourceError(
+                f"{url} : réponse tronquée ({size} octets reçus, {announced - size} "
                 "manquants) : le wiki a coupé la connexion"
-            )
-        return b"".join(chunks)
+            ),
+        )
 
     def _timeout(self, url: str) -> SourceError:
         return SourceError(f"{url} : le wiki n'a pas répondu en {self.timeout:g} s (délai dépassé)")
