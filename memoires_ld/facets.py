@@ -37,7 +37,7 @@ from urllib.parse import unquote
 import pyoxigraph as ox
 from rdflib.namespace import SKOS
 
-from . import vocabulary
+from . import peers, vocabulary
 from .bitsets import from_members, keep, members
 from .iris import Iris
 
@@ -410,14 +410,6 @@ FICHE_VALUES_QUERY = (
   ?fiche ?p ?value . FILTER(?p IN (dct:license, dct:creator))
 } GROUP BY ?p ?value"""
 )
-# The named graph of each fiche: a harvested one is in `{base}sources/{slug}` (harvest.py).
-SOURCES_QUERY = (
-    PREFIXES
-    + """SELECT ?g (GROUP_CONCAT(STR(?fiche); separator=" ") AS ?fiches) WHERE {
-  %s
-  GRAPH ?g { ?fiche a mld:Fiche } FILTER(STRSTARTS(STR(?g), %s))
-} GROUP BY ?g"""
-)
 NAMES_QUERY = PREFIXES + """SELECT DISTINCT ?agent ?name WHERE { %s ?agent foaf:name ?name }"""
 
 
@@ -446,7 +438,9 @@ def read(store, iris: Iterable[str] | None = None) -> tuple[list[Fiche], dict[st
             for iri in row["fiches"].value.split(" "):
                 if iri in rows:
                     rows[iri][4].append((facet.name, key))
-    _read_sources(store, only, rows)
+    sources = peers.fiche_sources(store, Iris(store.base), None if iris is None else rows)
+    for fiche, row in rows.items():  # our own fiches are in no source's graph
+        row[4].extend(("source", slug) for slug in sources.get(fiche, (LOCAL,)))
     fiches = [
         Fiche(iri, tag, title or tag, created, modified, tuple(dict.fromkeys(sorted(values))))
         for iri, (tag, title, created, modified, values) in rows.items()
@@ -457,22 +451,6 @@ def read(store, iris: Iterable[str] | None = None) -> tuple[list[Fiche], dict[st
         for row in store.query(NAMES_QUERY % ("" if iris is None else _values("agent", agents))):
             names.setdefault(_agent_slug(row["agent"].value), row["name"].value)
     return fiches, names
-
-
-def _read_sources(store, only: str, rows: dict[str, list]) -> None:
-    """Add the "source" facet's keys to `rows`: each peer a fiche was harvested from, else
-    LOCAL (our own fiches are in their own graph, never in a source's)."""
-    prefix = str(Iris(store.base).source(""))
-    harvested: set[str] = set()
-    for row in store.query(SOURCES_QUERY % (only, ox.Literal(prefix))):
-        slug = unquote(row["g"].value[len(prefix) :])
-        for iri in row["fiches"].value.split(" "):
-            if iri in rows:
-                rows[iri][4].append(("source", slug))
-                harvested.add(iri)
-    for iri, row in rows.items():
-        if iri not in harvested:
-            row[4].append(("source", LOCAL))
 
 
 def _values(variable: str, iris: Iterable[str]) -> str:

@@ -16,6 +16,7 @@ its state (last harvest, counts, last error) is read back from the graph `Iris.s
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import unquote, urlsplit
@@ -191,13 +192,18 @@ def state(store: Store, iris: Iris, peer: Peer) -> State:
     return found
 
 
-def fiche_sources(store: Store, iris: Iris) -> dict[str, tuple[str, ...]]:
-    """Each harvested fiche IRI → the slugs of its sources (sorted; two peers may publish the
-    same fiche): the keys of the listing's "source" facet. A fiche of our own is in no
-    `sources/…` graph, so not in this dict."""
+def fiche_sources(
+    store: Store, iris: Iris, fiches: Iterable[str] | None = None
+) -> dict[str, tuple[str, ...]]:
+    """Each harvested fiche IRI (of `fiches` if given) → the slugs of its sources (sorted;
+    two peers may publish the same fiche): the keys of the listing's "source" facet. A fiche
+    of our own is in no `sources/…` graph, so not in this dict."""
     prefix = str(iris.source(""))
+    only = ""
+    if fiches is not None:
+        only = f"VALUES ?f {{ {' '.join(str(ox.NamedNode(f)) for f in sorted(fiches))} }}"
     rows = store.query(
-        f"SELECT DISTINCT ?f ?g WHERE {{ GRAPH ?g {{ ?f a {N(MLD.Fiche)} }} "
+        f"SELECT DISTINCT ?f ?g WHERE {{ {only} GRAPH ?g {{ ?f a {N(MLD.Fiche)} }} "
         f"FILTER(STRSTARTS(STR(?g), {ox.Literal(prefix)})) }}"
     )
     found: dict[str, set[str]] = {}
