@@ -10,6 +10,7 @@ with a French message and leaves the previous harvest exactly as it was (graphs 
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import gzip
 import json
@@ -158,6 +159,15 @@ class Flaky:
         self.server.handle_error = lambda request, address: None
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}/"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @contextlib.contextmanager
+    def acting(self, mode: str):
+        """Misbehave as `mode` for the duration, then answer well again."""
+        self.mode = mode
+        try:
+            yield
+        finally:
+            self.mode = "good"
 
     def close(self):
         self.server.shutdown()
@@ -602,11 +612,8 @@ FAULTS = {
 @pytest.mark.parametrize("mode", FAULTS)
 def test_a_fault_is_reported_and_keeps_the_previous_harvest(flaky_harvested, flaky, mode):
     gamma, harvested = flaky_harvested
-    flaky.mode = mode
-    try:
+    with flaky.acting(mode):
         result = run(gamma.env, "harvest", "flaky")
-    finally:
-        flaky.mode = "good"
     assert result.exit_code == 2
     assert "flaky : échec :" in result.output
     assert any(words in result.output for words in FAULTS[mode]), result.output
@@ -619,11 +626,8 @@ def test_a_fault_is_reported_and_keeps_the_previous_harvest(flaky_harvested, fla
 
 def test_json_ld_remote_contexts_are_never_fetched(federation, flaky):
     _, _, gamma = federation
-    flaky.mode = "remote-context"
-    try:
+    with flaky.acting("remote-context"):
         result = run(gamma.env, "harvest", "ctx")
-    finally:
-        flaky.mode = "good"
     assert result.exit_code == 2
     assert "données RDF illisibles" in result.output
     assert not any(path.startswith("/context.jsonld") for path, _ in flaky.requests)
@@ -817,10 +821,8 @@ def test_a_harvest_and_a_fault_on_both_backends(backend, flaky, tmp_path):
         source = str(iris.source("flaky"))
         harvested = rdflib_graph(q.triple for q in store.graph_quads(source))
         assert_same(harvested, expected(OPEN[5:7], ELSEWHERE + "pub/"))
-        flaky.mode = "html"
-        with pytest.raises(HarvestError, match="page HTML"):
+        with flaky.acting("html"), pytest.raises(HarvestError, match="page HTML"):
             harvest(store, settings, peer)
-        flaky.mode = "good"
         assert_same(rdflib_graph(q.triple for q in store.graph_quads(source)), harvested)
         failed = state(store, iris, peer)
         assert (failed.status, failed.kept, failed.error[:40]) == (

@@ -49,7 +49,7 @@ def feed(suffix: str | None):
     if request.if_none_match.contains(response.get_etag()[0]):
         response.status_code = 304  # a poller's usual answer: nothing read from the store
         return response
-    found = _changes(moment, since)
+    found = _changes(moment)
     page = changes.page(found, request.args.get("page"), since, store)
     latest = max((c.revision.at for c in found), default=None)
     if latest is not None:
@@ -95,7 +95,7 @@ def _kind(suffix: str | None) -> str:
     return OFFERED[best]
 
 
-def _changes(moment, since: str | None) -> list[changes.Change]:
+def _changes(moment) -> list[changes.Change]:
     store = current_app.extensions["store"]
     key = (store.base, store.version, moment)
     with _lock:
