@@ -16,9 +16,13 @@ lock, once), every other page is served meanwhile.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import multiprocessing
 import os
+import signal
 import threading
+import traceback
 from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
@@ -102,6 +106,33 @@ def _import_app() -> None:
     _blueprints()
 
 
+def _start_publishing(settings: dict) -> None:
+    """Fork the process that runs `publish`, stopped with the master (not with a worker).
+
+    A bare fork, not a multiprocessing.Process: the workers forked next would inherit it in
+    multiprocessing's list of children, and each worker's exit would then signal and try to
+    join a process that is not its own. The master reaps it as it reaps its workers.
+    """
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            publish(settings)
+        except BaseException:
+            code = 1
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+    master = os.getpid()
+
+    def stop() -> None:
+        if os.getpid() == master:  # workers inherit this hook: only the master stops it
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    atexit.register(stop)
+
+
 def serve(settings: dict) -> None:
     """Prepare the data, then serve until stopped (SIGINT/SIGTERM stop gracefully).
 
@@ -116,7 +147,7 @@ def serve(settings: dict) -> None:
         pending = pool.apply_async(prepare, (settings,))
         _import_app()  # meanwhile, on the other core
         version = pending.get()
-    fork.Process(target=publish, args=(settings,), name="memoires-ld-publish", daemon=True).start()
+    _start_publishing(settings)
     print(
         f"memoires-ld : données {version}, {settings['BASE_URL']} "
         f"sur http://{settings['HOST']}:{settings['PORT']}/",

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import http.client
+import os
+import re
+import signal
 import threading
 import time
 from pathlib import Path
@@ -123,3 +126,20 @@ def test_kill_9_while_serving(server):
     assert_every_fiche_answers(again, seed_tags())
     status, headers, _ = again.get("/dumps/memoires.nt.gz")
     assert status == 200 and headers["Content-Type"] == "application/gzip"
+
+
+def test_a_worker_that_exits_leaves_the_master_and_its_publisher_alone(server):
+    """A worker restarted by gunicorn (here: SIGTERM) exits cleanly: it does not signal or
+    join the master's background publisher, which it never started."""
+    running = server().start()
+    running.wait_ready()
+    worker = re.findall(r"Booting worker with pid: (\d+)", running.log.read_text())[-1]
+    os.kill(int(worker), signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    while "Booting worker" not in running.log.read_text().split("Worker exiting")[-1]:
+        assert time.monotonic() < deadline, running.log.read_text()
+        time.sleep(0.1)
+    running.wait_ready()
+    assert running.get("/fiche/" + seed_tags()[0])[0] == 200
+    log = running.log.read_text()
+    assert "can only join a child process" not in log and "Traceback" not in log, log
