@@ -9,6 +9,7 @@ repeated identical query (answered from the cache) and a revalidation (304).
 
     python bench/sparql.py                  # 10k fiches
     python bench/sparql.py --sizes 1000 10000 100000
+    python bench/sparql.py --sizes 100000 --queries d e   # only DESCRIBE and the histogram
 """
 
 from __future__ import annotations
@@ -142,6 +143,8 @@ def run_size(n: int, args, work: Path) -> list[dict]:
         print(f"N={n}: HTTP floor (GET a fiche in Turtle): {floor(connection, tags):.2f} ms")
         rows = []
         for name, template in QUERIES.items():
+            if args.queries and not any(name.startswith(q) for q in args.queries):
+                continue
             query = template.replace("{fiche}", f"{base}fiche/{tags[n // 2]}")
             accept = "text/turtle" if name == "d_describe" else "application/sparql-results+json"
             for _ in range(args.warmup):
@@ -187,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000], help="numbers of fiches")
     parser.add_argument("--reps", type=int, default=9, help="runs per query (median)")
     parser.add_argument("--warmup", type=int, default=2, help="runs before measuring")
+    parser.add_argument(
+        "--queries", nargs="+", default=[], help="only these queries (a, b, c, d, e: prefixes)"
+    )
     parser.add_argument("--work", type=Path, default=Path("/tmp/memoires-ld-bench"), help="folder")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)

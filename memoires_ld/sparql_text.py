@@ -94,6 +94,18 @@ def query_form(text: str) -> str | None:
     return None
 
 
+def point_describe(text: str) -> bool:
+    """Whether a query is only `DESCRIBE` of named resources (IRIs or prefixed names, after
+    its prologue): no WHERE, no variable, no FROM, so its cost is that of their descriptions."""
+    toks = tokens(text)
+    i = 0
+    while i < len(toks) and toks[i].keyword in ("base", "prefix"):
+        i += 2 if toks[i].keyword == "base" else 3
+    if i >= len(toks) or toks[i].keyword != "describe" or i + 1 == len(toks):
+        return False
+    return all(token.kind in ("iri", "pname") for token in toks[i + 1 :])
+
+
 def declares_dataset(text: str) -> bool:
     """Whether a query has FROM or FROM NAMED clauses (they are only allowed in its dataset)."""
     return any(token.keyword == "from" for token in tokens(text))

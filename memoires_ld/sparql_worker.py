@@ -75,30 +75,7 @@ class Worker:
         return self.store
 
     def run(self, job: dict) -> tuple[dict, bytes]:
-        store = self.open(job["store"])
-        options = {"base_iri": job["base"]}
-        if job.get("default") is not None:
-            options["default_graph"] = [_graph(g) for g in job["default"]]
-            options["named_graphs"] = [ox.NamedNode(g) for g in job["named"]]
-        elif job.get("union"):
-            options["use_default_graph_as_union"] = True
-        try:
-            results = store.query(job["query"], **options)
-        except SyntaxError as error:
-            return {"status": "error", "error": "syntax", "message": str(error)}, b""
-        out = CappedBuffer(job["max_bytes"])
-        try:
-            kind, name = self.serialize(results, job["format"], self.prefixes, out)
-        except TooLarge:
-            return {"status": "error", "error": "too-large", "message": ""}, b""
-        except OSError as error:  # a Python exception raised inside a pyoxigraph write
-            if out.size > out.cap:
-                return {"status": "error", "error": "too-large", "message": ""}, b""
-            return {"status": "error", "error": "failed", "message": str(error)}, b""
-        except (ValueError, TypeError) as error:
-            return {"status": "error", "error": "failed", "message": str(error)}, b""
-        body = out.getvalue()
-        return {"status": "ok", "kind": kind, "format": name, "length": len(body)}, body
+        return evaluate(self.open(job["store"]), job, self.prefixes)
 
     @staticmethod
     def serialize(results, name: str, prefixes: dict, out: CappedBuffer) -> tuple[str, str]:
@@ -113,6 +90,33 @@ class Worker:
         name = name if name in RESULTS else "json"
         results.serialize(out, format=RESULTS[name])
         return kind, name
+
+
+def evaluate(store: ox.Store, job: dict, prefixes: dict[str, str]) -> tuple[dict, bytes]:
+    """Run a job's query on `store` and write its answer: (header, body), errors included."""
+    options = {"base_iri": job["base"]}
+    if job.get("default") is not None:
+        options["default_graph"] = [_graph(g) for g in job["default"]]
+        options["named_graphs"] = [ox.NamedNode(g) for g in job["named"]]
+    elif job.get("union"):
+        options["use_default_graph_as_union"] = True
+    try:
+        results = store.query(job["query"], **options)
+    except SyntaxError as error:
+        return {"status": "error", "error": "syntax", "message": str(error)}, b""
+    out = CappedBuffer(job["max_bytes"])
+    try:
+        kind, name = Worker.serialize(results, job["format"], prefixes, out)
+    except TooLarge:
+        return {"status": "error", "error": "too-large", "message": ""}, b""
+    except OSError as error:  # a Python exception raised inside a pyoxigraph write
+        if out.size > out.cap:
+            return {"status": "error", "error": "too-large", "message": ""}, b""
+        return {"status": "error", "error": "failed", "message": str(error)}, b""
+    except (ValueError, TypeError) as error:
+        return {"status": "error", "error": "failed", "message": str(error)}, b""
+    body = out.getvalue()
+    return {"status": "ok", "kind": kind, "format": name, "length": len(body)}, body
 
 
 def _graph(name: str):

@@ -15,10 +15,11 @@ import threading
 import time
 from urllib.parse import urlencode
 
+import pyoxigraph as ox
 import pytest
 from sparql_server import json_results, make_app, serve
 
-from memoires_ld import sparql_pool
+from memoires_ld import sparql_engine, sparql_pool, sparql_text
 from memoires_ld.sparql_limits import RateLimiter, ResultCache
 
 CROSS_JOIN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -201,3 +202,65 @@ def test_allowlist_setting_reads_spaces_and_commas(tmp_path, setting):
         "http://a.example/sparql",
         "http://b.example/sparql",
     }
+
+
+# -- where a query runs: a DESCRIBE of named resources in the web process ----------------
+
+FICHE_IRI = "http://127.0.0.1:8000/fiche/AtelierCohesionDEquipe"
+
+
+@pytest.mark.parametrize(
+    "query, point",
+    [
+        (f"DESCRIBE <{FICHE_IRI}>", True),
+        (
+            f"PREFIX f: <http://127.0.0.1:8000/fiche/>\nBASE <http://x/>\n"
+            f"DESCRIBE f:A <{FICHE_IRI}>",
+            True,
+        ),
+        (f"# a comment\ndescribe <{FICHE_IRI}> # another\n", True),
+        (f"DESCRIBE <{FICHE_IRI}> WHERE {{ }}", False),
+        ("DESCRIBE ?s WHERE { ?s ?p ?o }", False),
+        ("DESCRIBE *", False),
+        (f"DESCRIBE <{FICHE_IRI}> FROM <urn:g>", False),
+        ("DESCRIBE", False),
+        (f"SELECT * WHERE {{ <{FICHE_IRI}> ?p ?o }}", False),
+        ("PREFIX f: <http://x/>", False),
+    ],
+)
+def test_point_describe_is_recognised_lexically(query, point):
+    assert sparql_text.point_describe(query) is point
+
+
+def test_a_describe_of_a_resource_is_answered_without_a_worker(tmp_path):
+    app = make_app(tmp_path)
+    client = app.test_client()
+    here = ask(client, f"DESCRIBE <{FICHE_IRI}>", accept="text/turtle")
+    assert here.status_code == 200 and worker_pids(app) == set()
+    # the same description, asked through a WHERE clause, is a worker's job: same graph
+    where = f"DESCRIBE ?x WHERE {{ VALUES ?x {{ <{FICHE_IRI}> }} }}"
+    there = ask(client, where, accept="text/turtle")
+    assert there.status_code == 200 and len(worker_pids(app)) == 1
+    graphs = [
+        {q.triple for q in ox.parse(r.data, format=ox.RdfFormat.TURTLE)} for r in (here, there)
+    ]
+    assert graphs[0] == graphs[1] and len(graphs[0]) > 20
+    assert (
+        ox.Triple(
+            ox.NamedNode(FICHE_IRI),
+            ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+            ox.NamedNode("https://w3id.org/memoires-ld/ns#Fiche"),
+        )
+        in graphs[0]
+    )
+
+
+def test_a_long_description_goes_to_a_worker_under_the_caps(tmp_path, monkeypatch):
+    monkeypatch.setattr(sparql_engine, "IN_PROCESS_BYTES", 300)
+    app = make_app(tmp_path)
+    client = app.test_client()
+    long = ask(client, f"DESCRIBE <{FICHE_IRI}>", accept="application/n-triples")
+    assert long.status_code == 200 and len(long.data) > 300 and len(worker_pids(app)) == 1
+    capped = make_app(tmp_path / "capped", SPARQL_MAX_RESULT_BYTES=200)
+    refused = ask(capped.test_client(), f"DESCRIBE <{FICHE_IRI}>", accept="text/turtle")
+    assert refused.status_code == 413
