@@ -26,9 +26,10 @@ AS2 = "application/activity+json"
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
+def app(tmp_path_factory, backend):
+    """Two changes after the import, on each backend (the embedded store, a real Virtuoso)."""
     tmp = tmp_path_factory.mktemp("changes")
-    app = make_app(tmp, small_data(tmp / "data"))
+    app = make_app(tmp, small_data(tmp / "data"), backend)
     store = app.extensions["store"]
     edited = retitled(seed_fiche(TAGS[0], BASE), TAGS[0], "Cohésion d'équipe, revue", BASE)
     writes.replace_fiche(store, edited, agent="alice", reason="titre plus clair")

@@ -4,6 +4,7 @@ With SPARQL_UPDATE on, an editor's API token writes the graphs of fiches, and on
 through writes.py: the same validation (422 with the sh:ValidationReport, nothing stored),
 If-Match (428/412 on the graph store), one revision per fiche recording the agent, 410 once
 retired. Off (the default): 403. Anonymous: 401 with WWW-Authenticate. A reader: 403.
+With updates on, every test runs on both backends: the embedded store and a real Virtuoso.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, SH
 from sparql_server import serve
+from virtuoso_server import fresh
 from writes_fixtures import TAGS, renamed, seed_fiche, small_data
 
 from memoires_ld import history, writes
@@ -38,8 +40,10 @@ def _serve(tmp, **settings):
 
 
 @pytest.fixture(scope="module")
-def on(tmp_path_factory):
-    with _serve(tmp_path_factory.mktemp("writes-on"), SPARQL_UPDATE=True) as server:
+def on(tmp_path_factory, backend):
+    """Updates on, on each backend (the embedded store, a real Virtuoso)."""
+    tmp = tmp_path_factory.mktemp("writes-on")
+    with _serve(tmp, SPARQL_UPDATE=True, **fresh(backend)) as server:
         yield server
 
 
