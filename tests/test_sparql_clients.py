@@ -1,7 +1,7 @@
 """Real clients against the running endpoint: SPARQLWrapper, rdflib's SPARQLStore, pyld.
 
-Each client talks HTTP to a live server; what it reads is compared with what pyoxigraph
-answers for the same query on the same store.
+Each client talks HTTP to a live server; what it reads is compared with what the store
+answers for the same query, asked directly. On both backends: the embedded store, Virtuoso.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from rdflib.compare import isomorphic
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from sparql_server import rdf_graph, serve
 from SPARQLWrapper import CSV, GET, JSON, JSONLD, POST, TURTLE, XML, SPARQLWrapper
+from virtuoso_server import fresh
 
 FICHE = "https://w3id.org/memoires-ld/ns#Fiche"
 TITLES = f"""PREFIX dct: <http://purl.org/dc/terms/>
@@ -28,23 +29,21 @@ WHERE {{ ?f a <{FICHE}> ; dct:title ?t ; dct:creator ?c }}"""
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with serve(tmp_path_factory.mktemp("clients"), SPARQL_RATE_LIMIT=0) as live:
+def server(tmp_path_factory, backend):
+    """A live server on each backend: the embedded store, then a real Virtuoso."""
+    tmp = tmp_path_factory.mktemp("clients")
+    with serve(tmp, SPARQL_RATE_LIMIT=0, **fresh(backend)) as live:
         yield live
 
 
 def expected_titles(server) -> list[tuple[str, str]]:
-    store = server.app.extensions["store"].ox
-    return [
-        (r["f"].value, r["t"].value) for r in store.query(TITLES, use_default_graph_as_union=True)
-    ]
+    store = server.app.extensions["store"]  # asked directly, not through the endpoint
+    return [(r["f"].value, r["t"].value) for r in store.query(TITLES)]
 
 
 def expected_graph(server, query: str) -> Graph:
-    store = server.app.extensions["store"].ox
-    nt = ox.serialize(
-        store.query(query, use_default_graph_as_union=True), format=ox.RdfFormat.N_TRIPLES
-    )
+    store = server.app.extensions["store"]
+    nt = ox.serialize(store.query(query), format=ox.RdfFormat.N_TRIPLES)
     return Graph().parse(data=nt.decode(), format="nt")
 
 
