@@ -31,8 +31,9 @@ HTML = {"Accept": BROWSER["firefox"]}
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    return make_app(tmp_path_factory.mktemp("pages")).test_client()
+def client(tmp_path_factory, backend):
+    """On each backend: the embedded store, then a real Virtuoso."""
+    return make_app(tmp_path_factory.mktemp("pages"), store=backend).test_client()
 
 
 def page(client, url: str, **headers):

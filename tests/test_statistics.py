@@ -17,8 +17,9 @@ HTML = {"Accept": BROWSER["chrome"]}
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    return make_app(tmp_path_factory.mktemp("stats")).test_client()
+def client(tmp_path_factory, backend):
+    """On each backend: the embedded store, then a real Virtuoso."""
+    return make_app(tmp_path_factory.mktemp("stats"), store=backend).test_client()
 
 
 def figures(client, url: str) -> dict[str, ET.Element]:
