@@ -20,6 +20,7 @@ import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
 from sparql_server import W3C, rdf_graph, serve
+from virtuoso_server import fresh
 from w3c_manifest import read_manifest, run
 
 from memoires_ld.accounts import Accounts
@@ -31,13 +32,16 @@ FORMATS = ["text/turtle", "application/ld+json", "application/n-triples", "appli
 
 
 @pytest.fixture(scope="module")
-def readonly(tmp_path_factory):
-    with serve(tmp_path_factory.mktemp("gsp-readonly")) as server:
+def readonly(tmp_path_factory, backend):
+    """On each backend: the embedded store, then a real Virtuoso."""
+    with serve(tmp_path_factory.mktemp("gsp-readonly"), **fresh(backend)) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
 def writable(tmp_path_factory):
+    """Embedded only: it lives beside `readonly`, and one Virtuoso holds one app's data
+    (GSP writes on Virtuoso: tests/test_sparql_writes.py)."""
     tmp = tmp_path_factory.mktemp("gsp-writable")
     with serve(tmp, SPARQL_UPDATE=True) as server:
         accounts = Accounts(tmp / "instance")
