@@ -18,8 +18,8 @@ store's version changes: Oxigraph forbids opening read-only a database that anot
 writes, and a checkpoint also gives every query a consistent view.
 
 One exception: `DESCRIBE <iri>` (no WHERE, no variable) costs what the resource's
-description costs, about a millisecond; it is answered in the web process when its answer is
-small, because a worker's round trip would triple its time (`Engine._here`).
+description costs, under a millisecond; it is answered in the web process when that
+description is short, because a worker's round trip would triple its time (`Engine._here`).
 
 Answers are cached by (store version, operation, format), which also makes their ETag: a
 repeated query is answered from memory, a revalidation by 304, without running again.
@@ -32,8 +32,10 @@ import os
 import shutil
 import threading
 from dataclasses import dataclass
-from itertools import count
+from itertools import count, islice
 from pathlib import Path
+
+import pyoxigraph as ox
 
 from . import __version__, sparql_text, sparql_worker
 from .errors import MemoiresError, ReadOnly
@@ -50,9 +52,9 @@ from .sparql_limits import RateLimiter, ResultCache
 from .sparql_pool import Pool
 from .store import EmbeddedStore, Store
 
-#: The largest answer a DESCRIBE of named resources may have to be written in the web
-#: process (Engine._here); beyond, it is a worker's job.
-IN_PROCESS_BYTES = 1_000_000
+#: The longest description a DESCRIBE of named resources may have to be written in the web
+#: process (Engine._here), in triples (a fiche has about 60); beyond, it is a worker's job.
+IN_PROCESS_TRIPLES = 5_000
 
 
 @dataclass(frozen=True)
@@ -113,13 +115,16 @@ class Engine:
         digest = hashlib.sha256("\0".join((*parts, *operation.named_graphs)).encode())
         return f"{version}-{digest.hexdigest()[:20]}"
 
-    def query(self, operation: Operation, fmt: str, base: str, client: str) -> Answer:
-        """Answer a query in format `fmt` (a result or RDF format name), from cache if known."""
+    def query(
+        self, operation: Operation, fmt: str, base: str, client: str, tag: str | None = None
+    ) -> Answer:
+        """Answer a query in format `fmt` (a result or RDF format name), from cache if known
+        (`tag`: its etag() when the caller has it already)."""
         try:
             sparql_text.check(operation.text, base, self.limits.allowlist)
         except sparql_text.Refused as refused:
             raise ServiceRefused(str(refused), detail={"endpoint": refused.target}) from None
-        tag = self.etag(operation, fmt, base)
+        tag = tag or self.etag(operation, fmt, base)
         cached = self.cache.get(tag)
         if cached is not None:
             kind, _, written = cached[1].partition(" ")
@@ -133,9 +138,7 @@ class Engine:
         return Answer(body, tag, header["kind"], header["format"])
 
     def _job(self, operation: Operation, fmt: str, base: str) -> dict:
-        _, path = self.snapshots.current()
         job = {
-            "store": str(path),
             "query": operation.text,
             "base": base,
             "format": fmt,
@@ -153,7 +156,7 @@ class Engine:
         if not isinstance(self.store, EmbeddedStore):
             header, body = self._remote(job, timeout)
         else:
-            header, body = self._here(job) or self.pool.run(job, timeout)
+            header, body = self._here(job) or self.pool.run(self._on_snapshot(job), timeout)
         if header["status"] == "ok":
             return header, body
         error = header["error"]
@@ -165,17 +168,31 @@ class Engine:
         failure.code = "echec-evaluation"
         raise failure
 
+    def _on_snapshot(self, job: dict) -> dict:
+        """The job with the snapshot of the store's current version for a worker to read."""
+        return job if "store" in job else job | {"store": str(self.snapshots.current()[1])}
+
     def _here(self, job: dict) -> tuple[dict, bytes] | None:
-        """Answer `DESCRIBE <iri>` in this process: a millisecond, where a worker's round
-        trip costs two or three. Only when its answer is small (IN_PROCESS_BYTES): a
-        resource with a long description goes to a worker, under its deadline."""
+        """Answer `DESCRIBE <iri>` in this process: under a millisecond, where a worker's
+        round trip costs two. Only when the description is short (IN_PROCESS_TRIPLES): a
+        resource with a long one goes to a worker, under its deadline."""
         if "default" in job or not sparql_text.point_describe(job["query"]):
             return None
-        cap = min(job["max_bytes"], IN_PROCESS_BYTES)
-        header, body = sparql_worker.evaluate(self.store.ox, job | {"max_bytes": cap}, PREFIXES)
-        if header.get("error") == "too-large" and cap < job["max_bytes"]:
+        try:
+            results = self.store.ox.query(
+                job["query"], base_iri=job["base"], use_default_graph_as_union=True
+            )
+        except SyntaxError:
+            return None  # a worker says what is wrong, as for any query
+        triples = list(islice(results, IN_PROCESS_TRIPLES + 1))
+        if len(triples) > IN_PROCESS_TRIPLES:
             return None
-        return header, body
+        name = job["format"] if job["format"] in sparql_worker.GRAPHS else "turtle"
+        prefixes = None if name == "ntriples" else PREFIXES
+        body = ox.serialize(triples, format=sparql_worker.GRAPHS[name], prefixes=prefixes)
+        if len(body) > job["max_bytes"]:
+            return {"status": "error", "error": "too-large", "message": ""}, b""
+        return {"status": "ok", "kind": "graph", "format": name, "length": len(body)}, body
 
     def _remote(self, job: dict, timeout: float) -> tuple[dict, bytes]:
         """A SPARQL server (setting STORE) evaluates the query itself (#7); its answer is

@@ -137,7 +137,7 @@ def answer(operation: Operation) -> Response:
     tag = engine().etag(operation, fmt, endpoint_iri())
     if request.method in ("GET", "HEAD") and request.if_none_match.contains(tag):
         return _validators(Response(status=304), tag)
-    result = engine().query(operation, fmt, endpoint_iri(), request.remote_addr or "")
+    result = engine().query(operation, fmt, endpoint_iri(), request.remote_addr or "", tag)
     media_type = (
         BY_NAME[result.format].media_type
         if result.kind == "graph"
