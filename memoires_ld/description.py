@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 
 import nh3
 
@@ -37,8 +38,13 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "span": {"class"}, "figure": {"class"}}
 
 
+@lru_cache(maxsize=2048)
 def sanitize_html(markup: str) -> str:
-    """Keep only harmless structure: no scripts, styles, event handlers or foreign URLs schemes."""
+    """Keep only harmless structure: no scripts, styles, event handlers or foreign URLs schemes.
+
+    Pages sanitise the stored description on every view (harvested or SPARQL-written data
+    may hold anything): the recent results are kept, keyed on the markup itself.
+    """
     return nh3.clean(
         markup,
         tags=ALLOWED_TAGS,

@@ -144,3 +144,15 @@ def test_every_vocabulary_iri_is_served_locally(client):
         local = IRIS.page(iri)
         assert local.startswith(BASE), iri
         assert client.get(path(local), headers={"Accept": "text/turtle"}).status_code == 200, iri
+
+
+@pytest.mark.parametrize("name", RESOURCES)
+def test_turtle_declares_only_the_prefixes_it_uses(client, name):
+    """represent.turtle drops the `@prefix` lines of namespaces the document does not use."""
+    body = client.get(path(f"{RESOURCES[name][0]}.ttl")).data.decode()
+    head = [line for line in body.splitlines() if line.startswith("@prefix ")]
+    rest = body[body.index("\n", body.rindex("@prefix ")) :] if head else body
+    declared = [line.split()[1] for line in head]  # "dct:"
+    assert declared, "no prefix at all"
+    for prefix in declared:
+        assert prefix in rest, f"{prefix} declared but unused"

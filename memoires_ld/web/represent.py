@@ -102,7 +102,29 @@ def serialize(doc: Document, fmt: Format) -> bytes:
         return _jsonld(doc)
     if fmt.oxigraph == ox.RdfFormat.N_TRIPLES:
         return ox.serialize(doc.triples, format=fmt.oxigraph)
+    if fmt.oxigraph == ox.RdfFormat.TURTLE:
+        return turtle(doc.triples)
     return ox.serialize(doc.triples, format=fmt.oxigraph, prefixes=_used_prefixes(doc.triples))
+
+
+def turtle(triples: list[ox.Triple]) -> bytes:
+    """Turtle with our prefixes, keeping only the `@prefix` lines the body uses.
+
+    Cheaper than finding the used namespaces beforehand (`_used_prefixes` walks every
+    term in Python): the body is searched for `name:` in C. A prefix name met inside a
+    literal keeps an unused but harmless line.
+    """
+    body = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=SERIALISATION_PREFIXES)
+    end = 0
+    while body.startswith(b"@prefix ", end):
+        end = body.index(b"\n", end) + 1
+    rest = body[end:]
+    kept = [
+        line
+        for line in body[:end].splitlines(keepends=True)
+        if line[len(b"@prefix ") : line.index(b":") + 1] in rest
+    ]
+    return b"".join(kept) + rest
 
 
 def _used_prefixes(triples: list[ox.Triple]) -> dict[str, str]:
