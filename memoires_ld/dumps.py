@@ -2,8 +2,11 @@
 
 Each dump is written once per store version into `INSTANCE_DIR/dumps/<version>/`, through
 a temporary file renamed into place (a reader never sees half a file; a crash leaves only
-a temporary file, removed next time). What goes into them is decided by
-`licences.open_distribution` (the body of a fiche that is not openly licensed stays out).
+a temporary file, removed next time). When every file of a version is written (the dumps
+and the statistics, void.py), `finish` marks the folder complete and only then removes the
+older versions: until then the previous complete version is still there to be served.
+What goes into them is decided by `licences.open_distribution` (the body of a fiche that is
+not openly licensed stays out).
 
 `memoires.nt.gz` is a gzip file served as such (`application/gzip`, no Content-Encoding):
 with `Content-Encoding: gzip` clients would unpack it on the fly and save N-Triples under a
@@ -12,6 +15,7 @@ with `Content-Encoding: gzip` clients would unpack it on the fly and save N-Trip
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import gzip
 import os
@@ -27,6 +31,8 @@ from .namespaces import PREFIXES
 from .store import Store
 
 FOLDER = "dumps"
+#: In a version's folder once all its files are written.
+COMPLETE = ".complete"
 
 
 @dataclass(frozen=True)
@@ -99,7 +105,6 @@ def ensure(store: Store, instance_dir: Path, dump: Dump) -> Path:
                 for tmp in target.parent.glob(".*.tmp"):
                     tmp.unlink()
                 write(store, dump, target)
-                _remove_stale(instance_dir, keep=store.version)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     return target
@@ -107,6 +112,27 @@ def ensure(store: Store, instance_dir: Path, dump: Dump) -> Path:
 
 def ensure_all(store: Store, instance_dir: Path) -> dict[str, Path]:
     return {d.filename: ensure(store, instance_dir, d) for d in DUMPS}
+
+
+def finish(instance_dir: Path, version: str) -> None:
+    """Mark `version`'s folder complete, then remove the other versions' folders.
+
+    A reader holding a file of an older version open keeps reading it (POSIX unlink).
+    """
+    marker = instance_dir / FOLDER / version / COMPLETE
+    if not marker.exists():
+        marker.touch()
+    _remove_stale(instance_dir, keep=version)
+
+
+def latest_complete(instance_dir: Path) -> str | None:
+    """The version whose folder was marked complete last (None before the first)."""
+    found = []
+    with contextlib.suppress(FileNotFoundError):
+        for entry in os.scandir(instance_dir / FOLDER):
+            with contextlib.suppress(FileNotFoundError):  # being removed
+                found.append((os.stat(Path(entry.path, COMPLETE)).st_mtime_ns, entry.name))
+    return max(found)[1] if found else None
 
 
 def write(store: Store, dump: Dump, target: Path) -> None:

@@ -11,7 +11,9 @@ changed), so that workers only open files and never load the same data twice. Wh
 cached per data version and costs minutes at 100k fiches — the dumps, the statistics, the
 text index — is then written by a background process (at a lower priority) while the server
 already answers: a request that needs one of them waits for it (they are written under a
-lock, once), every other page is served meanwhile.
+lock, once), every other page is served meanwhile. That process then watches the store and
+publishes each new version after a write, while the web serves the previous version's
+dumps and description (web/dataset.py); it exits with the master.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 import traceback
 from pathlib import Path
 
@@ -31,6 +34,9 @@ from . import search, void
 from .iris import Iris
 from .store import open_configured
 
+#: Seconds between two looks of the publisher at the store.
+PUBLISH_POLL = 1.0
+
 
 def prepare(settings: dict) -> str:
     """Load the store if data/ changed; return its version."""
@@ -39,13 +45,51 @@ def prepare(settings: dict) -> str:
 
 def publish(settings: dict) -> str:
     """Write the statistics, the text index and the dumps of the store's version."""
+    store = open_configured(settings)  # read-only: a snapshot, consistent while we write
+    try:
+        instance = Path(settings["INSTANCE_DIR"])
+        void.cached_statistics(store, instance)
+        search.prepare(store, instance)
+        void.prepare(store, instance, Iris(settings["BASE_URL"]))
+        return store.version
+    finally:
+        store.close()  # the next look opens the store anew, and sees the writes made since
+
+
+def keep_publishing(settings: dict, master: int, poll: float = PUBLISH_POLL) -> None:
+    """`publish`, then again each time the store changes, until the master is gone."""
     os.nice(10)
-    store = open_configured(settings)
+    changed, seen = _watch(settings), None
+    while os.getppid() == master:
+        now = changed()
+        if now != seen:
+            try:
+                publish(settings)
+                seen = now
+            except Exception:  # say it, and try again at the next look
+                traceback.print_exc()
+        time.sleep(poll)
+
+
+def _watch(settings: dict):
+    """A function whose value changes when the store may have changed: the embedded store's
+    files (a write appends to its log), or a SPARQL server's version."""
+    if settings.get("STORE"):
+        store = open_configured(settings)
+        return lambda: store.version
     instance = Path(settings["INSTANCE_DIR"])
-    void.cached_statistics(store, instance)
-    search.prepare(store, instance)
-    void.prepare(store, instance, Iris(settings["BASE_URL"]))
-    return store.version
+
+    def files() -> frozenset:
+        found = set()
+        for folder in instance.glob("store-*"):
+            with contextlib.suppress(FileNotFoundError):
+                for entry in os.scandir(folder):
+                    with contextlib.suppress(FileNotFoundError):
+                        stat = entry.stat()
+                        found.add((entry.path, stat.st_size, stat.st_mtime_ns))
+        return frozenset(found)
+
+    return files
 
 
 def gunicorn_options(settings: dict) -> dict:
@@ -113,17 +157,17 @@ def _start_publishing(settings: dict) -> None:
     multiprocessing's list of children, and each worker's exit would then signal and try to
     join a process that is not its own. The master reaps it as it reaps its workers.
     """
+    master = os.getpid()
     pid = os.fork()
     if pid == 0:
         code = 0
         try:
-            publish(settings)
+            keep_publishing(settings, master)
         except BaseException:
             code = 1
             traceback.print_exc()
         finally:
             os._exit(code)
-    master = os.getpid()
 
     def stop() -> None:
         if os.getpid() == master:  # workers inherit this hook: only the master stops it
@@ -147,6 +191,7 @@ def serve(settings: dict) -> None:
         pending = pool.apply_async(prepare, (settings,))
         _import_app()  # meanwhile, on the other core
         version = pending.get()
+    settings = settings | {"PUBLISHER": True}  # the web leaves new versions to it
     _start_publishing(settings)
     print(
         f"memoires-ld : données {version}, {settings['BASE_URL']} "

@@ -25,7 +25,7 @@ import pyoxigraph as ox
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, VOID, XSD
 
 from . import licences, peers
-from .dumps import DUMPS, Dump, ensure_all, union
+from .dumps import COMPLETE, DUMPS, FOLDER, Dump, ensure_all, finish, union
 from .dumps import folder as dumps_folder
 from .iris import Iris
 from .namespaces import MLD, PREFIXES, SCHEMA, VOCAB
@@ -209,11 +209,26 @@ class Publication:
 
 
 def prepare(store: Store, instance_dir: Path, iris: Iris) -> Publication:
-    """Write the dumps and count the statistics if not done yet for this store version."""
+    """Write the dumps and count the statistics if not done yet for this store version,
+    then mark that version complete (dumps.finish: older versions removed)."""
     paths = ensure_all(store, instance_dir)
     stats = cached_statistics(store, instance_dir)
+    finish(instance_dir, stats["version"])
     sizes = {name: path.stat().st_size for name, path in paths.items()}
-    return Publication(store.version, stats, sizes, describe(iris, stats, sizes))
+    return Publication(stats["version"], stats, sizes, describe(iris, stats, sizes))
+
+
+def published(instance_dir: Path, iris: Iris, version: str) -> Publication | None:
+    """The publication of `version` as written on disk (None if incomplete or removed)."""
+    folder = instance_dir / FOLDER / version
+    try:
+        if not (folder / COMPLETE).exists():
+            return None
+        stats = json.loads((folder / STATISTICS_FILE).read_text())
+        sizes = {d.filename: (folder / d.filename).stat().st_size for d in DUMPS}
+    except FileNotFoundError:  # removed meanwhile: a newer version is complete
+        return None
+    return Publication(version, stats, sizes, describe(iris, stats, sizes))
 
 
 # -- the description graph ---------------------------------------------------------------

@@ -143,3 +143,91 @@ def test_a_worker_that_exits_leaves_the_master_and_its_publisher_alone(server):
     assert running.get("/fiche/" + seed_tags()[0])[0] == 200
     log = running.log.read_text()
     assert "can only join a child process" not in log and "Traceback" not in log, log
+
+
+def _request(server: Server, method: str, path: str, headers: dict, body: bytes = b""):
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+def _next_version(version: str) -> str:
+    """The store's version after one write (store.version: `<loaded>.<writes>`)."""
+    loaded, dot, count = version.rpartition(".")
+    if dot and count.isdigit() and loaded.count(".") == 0:
+        return f"{loaded}.{int(count) + 1}"
+    return f"{version}.1"
+
+
+def test_after_a_write_the_previous_dumps_are_served_until_the_new_ones_are_written(
+    server, tmp_path: Path
+):
+    """Stale while revalidate: the publisher process writes the new version's dumps while
+    /dataset and the dump URLs answer at once with the previous version's (its ETag, the
+    file's own Last-Modified), then with the new ones. The publisher is held back by
+    taking the new version's dumps lock, as a long write at 100k fiches would."""
+    import fcntl
+
+    from writes_fixtures import small_data
+
+    from memoires_ld.accounts import Accounts
+
+    data = small_data(tmp_path / "data")
+    accounts = Accounts(tmp_path / "instance")
+    accounts.add("robot", "un mot de passe sûr", "editor")
+    token = accounts.create_token("robot")[1]
+    app = server(data).start()
+    app.wait_ready()
+    status, headers, old_dump = app.get("/dumps/memoires.ttl")
+    assert status == 200
+    old = headers["ETag"].strip('"')
+    old_modified = headers["Last-Modified"]
+    assert app.get("/dataset")[1]["ETag"] == f'"{old}-turtle"'
+
+    new = _next_version(old)
+    folder = tmp_path / "instance" / "dumps" / new
+    folder.mkdir(parents=True)
+    with open(folder / ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        tag = "AtelierCohesionDEquipe"
+        _, fiche_headers, fiche = app.get(f"/fiche/{tag}")
+        retitled = fiche.replace("Atelier cohésion".encode(), b"Atelier Zygomatique")
+        assert retitled != fiche
+        status, _, body = _request(
+            app,
+            "PUT",
+            f"/fiche/{tag}",
+            {
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "text/turtle",
+                "If-Match": fiche_headers["ETag"],
+            },
+            retitled,
+        )
+        assert status in (200, 204), body[:500]
+        assert b"Zygomatique" in app.get(f"/fiche/{tag}")[2]
+        time.sleep(2)  # the publisher has seen the write and waits for the lock
+        for _ in range(3):
+            started = time.monotonic()
+            status, headers, body = app.get("/dumps/memoires.ttl")
+            assert time.monotonic() - started < 2
+            assert (status, headers["ETag"], body) == (200, f'"{old}"', old_dump)
+            assert headers["Last-Modified"] == old_modified
+            status, headers, _ = app.get("/dataset")
+            assert (status, headers["ETag"]) == (200, f'"{old}-turtle"')
+        revalidated = _request(app, "GET", "/dumps/memoires.ttl", {"If-None-Match": f'"{old}"'})
+        assert revalidated[0] == 304
+        fcntl.flock(lock, fcntl.LOCK_UN)
+
+    deadline = time.monotonic() + 60
+    while app.get("/dataset")[1]["ETag"] != f'"{new}-turtle"':
+        assert time.monotonic() < deadline, "the new version was never published"
+        time.sleep(0.2)
+    status, headers, body = app.get("/dumps/memoires.ttl")
+    assert (status, headers["ETag"]) == (200, f'"{new}"')
+    assert b"Zygomatique" in body and b"Zygomatique" not in old_dump
+    assert sorted(p.name for p in (tmp_path / "instance" / "dumps").iterdir()) == [new]

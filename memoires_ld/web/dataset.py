@@ -5,8 +5,12 @@
     /catalog              the DCAT catalogue (same graph, the catalogue first in HTML)
     /dumps/<file>         memoires.nt.gz, memoires.ttl, memoires.jsonld, memoires.trig
 
-Every response carries an ETag derived from the store version: the data only changes when
-the server restarts on new data, so a client that revalidates gets a 304 until then.
+Stale while revalidate: the description and the dumps served are those of the latest
+version written in full (dumps.latest_complete). After a write, until the new version's
+files are written — by the background publisher of `memoires-ld serve` (serve.py), or by a
+thread of this process when there is none — the previous version's are served, with that
+version's ETag and the files' own Last-Modified; a request never waits for a dump, except
+the very first ones of an instance, before any version was written.
 """
 
 from __future__ import annotations
@@ -24,19 +28,45 @@ from .negotiation import RDF_FORMATS, negotiate
 
 bp = Blueprint("dataset", __name__)
 _lock = threading.Lock()
+_started: set[str] = set()
 
 
 def publication() -> void.Publication:
-    """The dataset's description for the store being served, prepared once per version."""
-    store = current_app.extensions["store"]
-    cached = current_app.extensions.get("publication")
-    if cached is None or cached.version != store.version:
-        with _lock:
-            cached = current_app.extensions.get("publication")
-            if cached is None or cached.version != store.version:
-                cached = void.prepare(store, _instance(), current_app.config["IRIS"])
-                current_app.extensions["publication"] = cached
-    return cached
+    """The description of the latest version written in full (see the module's docstring)."""
+    store, extensions = current_app.extensions["store"], current_app.extensions
+    version = store.version
+    cached = extensions.get("publication")
+    if cached is not None and cached.version == version:
+        return cached
+    with _lock:
+        for _ in range(3):  # a version removed meanwhile was replaced by a newer one
+            latest = dumps.latest_complete(_instance())
+            if latest is None:  # nothing written yet: write it now (under the dumps' lock)
+                found = void.prepare(store, _instance(), current_app.config["IRIS"])
+            elif cached is not None and cached.version == latest:
+                found = cached
+            else:
+                found = void.published(_instance(), current_app.config["IRIS"], latest)
+            if found is not None:
+                break
+        else:
+            found = void.prepare(store, _instance(), current_app.config["IRIS"])
+        if found.version != version:
+            _regenerate(store, version)
+        extensions["publication"] = found
+    return found
+
+
+def _regenerate(store, version: str) -> None:
+    """Write `version`'s files in a thread, unless a publisher process does (serve.py)."""
+    if current_app.config.get("PUBLISHER") or version in _started:
+        return
+    _started.add(version)
+    instance, iris = _instance(), current_app.config["IRIS"]
+    thread = threading.Thread(
+        target=void.prepare, args=(store, instance, iris), name="publish", daemon=True
+    )
+    thread.start()
 
 
 @bp.get("/dataset", defaults={"suffix": None}, endpoint="dataset")
@@ -62,16 +92,22 @@ def dump(filename: str):
     if spec is None:
         names = ", ".join(dumps.BY_FILENAME)
         raise NotFound(f"Pas de fichier de données « {filename} ». Fichiers : {names}.")
-    store = current_app.extensions["store"]
-    path = dumps.ensure(store, _instance(), spec)
-    response = send_file(
-        path,
-        mimetype=spec.served_as,
-        as_attachment=spec.gzip,
-        download_name=filename,
-        etag=store.version,
-        conditional=True,
-    )
+    for _ in range(3):  # a version removed meanwhile was replaced by a newer one
+        published = publication()
+        try:  # send_file opens the file at once: removing it later cannot cut the answer
+            response = send_file(
+                _instance() / dumps.FOLDER / published.version / filename,
+                mimetype=spec.served_as,
+                as_attachment=spec.gzip,
+                download_name=filename,
+                etag=published.version,  # the version of the file served, maybe not the store's
+                conditional=True,
+            )
+            break
+        except FileNotFoundError:
+            continue
+    else:
+        raise NotFound(f"Le fichier « {filename} » est en cours de réécriture : réessayez.")
     response.cache_control.public = True
     response.cache_control.no_cache = True  # revalidate: cheap, and always the current data
     return response
