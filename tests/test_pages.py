@@ -244,6 +244,23 @@ def test_the_home_page(client):
     assert html.find("a", href=str(IRIS.vocabulary())) is not None
 
 
+def test_the_home_page_counts_and_latest_fiches_match_the_data(client):
+    """Served from the facet index: compared with the data files read by rdflib."""
+    g = all_fiches()
+    fiches = set(g.subjects(RDF.type, MLD.Fiche))
+    agents = {a for f in fiches for a in g.objects(f, DCTERMS.creator)}
+    modified = sorted(
+        ((max(g.objects(f, DCTERMS.modified)).toPython(), str(f)) for f in fiches),
+        reverse=True,
+    )
+    html = page(client, IRIS.home())
+    counts = html.find(class_="counts").text
+    assert f"{len(fiches)} fiches, {len(agents)} auteur·rices" in counts
+    shown = [a["href"] for a in html.find(class_="fiche-list").find_all("a", href=True)]
+    when = {iri: moment for moment, iri in modified}
+    assert [when[iri] for iri in shown] == [moment for moment, _ in modified[:6]]
+
+
 def test_links_of_a_fiche_page_resolve(client):
     html = page(client, IRIS.fiche(CITYKART))
     ours = {a["href"].split("#")[0] for a in html.find("main").find_all("a", href=True)}

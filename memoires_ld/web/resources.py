@@ -22,7 +22,7 @@ import hashlib
 from flask import Blueprint, Response, current_app, render_template, request
 
 from ..errors import NotFound
-from . import documents, http, i18n, jsonld, queries, schemaorg, vocab_pages
+from . import documents, http, i18n, jsonld, listing, queries, schemaorg, vocab_pages
 from .negotiation import BY_NAME, negotiate
 from .pages import account_page, agent_page, describe_page, fiche_page
 from .represent import respond, split_suffix
@@ -215,10 +215,11 @@ def home():
     else:
         description = i18n.message(lang, "home.intro")
         site = schemaorg.website(str(iris.home()), i18n.message(lang, "site"), description, lang)
+        index, _ = listing.indexes()  # made by the worker as it starts (serve.py)
         body = render_template(
             "home.html",
-            totals=queries.totals(store),
-            latest=queries.latest(store),
+            totals=queries.totals(store, index),
+            latest=queries.latest(index),
             schema_org=schemaorg.script(site),
         )
         response = Response(body, mimetype="text/html")
