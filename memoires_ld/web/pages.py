@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 
 import pyoxigraph as ox
 from markupsafe import Markup
@@ -84,11 +84,17 @@ class Link:
 
 def concept_link(iri: str, iris: Iris, lang: str) -> Link:
     """A concept as a link to its page on this instance, labelled in `lang`."""
+    return Link(*_concept_link(iri, iris, lang))
+
+
+@lru_cache(maxsize=4096)  # any IRI may come in harvested data: bounded
+def _concept_link(iri: str, iris: Iris, lang: str) -> tuple[str, str, str]:
+    """(label, URL, IRI): the vocabulary and the base URL are fixed while the app runs."""
     info = _concept(iri, lang)
     if info is None:
-        return Link(iri, iris.page(iri), iri)
+        return iri, iris.page(iri), iri
     label, scheme_name, notation = info
-    return Link(label, str(iris.concept_page(scheme_name, notation)), iri)
+    return label, str(iris.concept_page(scheme_name, notation)), iri
 
 
 @cache
@@ -166,16 +172,22 @@ def _images(g: Triples, fiche: str, lang: str) -> list[dict]:
 
 def _licence(iri: str, iris: Iris, lang: str, is_open: bool) -> Link:
     link = concept_link(iri, iris, lang)
+    name, legal, badge, link.note = _licence_texts(iri, lang)
+    link.extra = {"open": is_open, "name": name, "legal": legal, "badge": badge}
+    return link
+
+
+@lru_cache(maxsize=1024)
+def _licence_texts(iri: str, lang: str) -> tuple[str, str, str, str]:
+    """(name, legal code URL, badge, alternative label) from the vocabulary."""
     g = vocabulary.graph()
     node = URIRef(iri)
-    link.extra = {
-        "open": is_open,
-        "name": str(g.value(node, SKOS.prefLabel) and vocabulary.pref_label(node, lang)),
-        "legal": str(g.value(node, CC.legalcode) or ""),
-        "badge": str(g.value(node, SKOS.notation) or "licence"),
-    }
-    link.note = _alt_label(node, lang)
-    return link
+    return (
+        str(g.value(node, SKOS.prefLabel) and vocabulary.pref_label(node, lang)),
+        str(g.value(node, CC.legalcode) or ""),
+        str(g.value(node, SKOS.notation) or "licence"),
+        _alt_label(node, lang),
+    )
 
 
 def _alt_label(node: URIRef, lang: str) -> str:
