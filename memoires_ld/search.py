@@ -28,6 +28,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from contextlib import closing
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 from . import facets
@@ -97,6 +98,7 @@ def documents(store, index, iris: Iterable[str] | None = None) -> list[tuple[str
 SNIPPET_WORDS = 24
 
 
+@lru_cache(maxsize=65536)  # the words of French descriptions repeat: a page folds thousands
 def _folded(word: str) -> str:
     """A word as unicode61 with remove_diacritics compares it: case and accents dropped."""
     decomposed = unicodedata.normalize("NFKD", word.casefold())
@@ -106,16 +108,20 @@ def _folded(word: str) -> str:
 def _snippet(description: str, prefixes: list[str]) -> str:
     """About `SNIPPET_WORDS` words of `description` around the first word starting with one
     of `prefixes`, each such word marked with \x02…\x03; "" if none is found."""
-    words = list(_WORD.finditer(description))
-    hits = [i for i, m in enumerate(words) if _folded(m.group()).startswith(tuple(prefixes))]
-    if not hits:
+    words, starts = list(_WORD.finditer(description)), tuple(prefixes)
+
+    def hit(m: re.Match) -> bool:
+        return _folded(m.group()).startswith(starts)
+
+    found = next((i for i, m in enumerate(words) if hit(m)), None)  # words after it: unread
+    if found is None:
         return ""
-    first = max(0, min(hits[0] - SNIPPET_WORDS // 4, len(words) - SNIPPET_WORDS))
+    first = max(0, min(found - SNIPPET_WORDS // 4, len(words) - SNIPPET_WORDS))
     chosen = words[first : first + SNIPPET_WORDS]
     out, position = [], chosen[0].start()
-    for i, m in enumerate(chosen, first):
+    for m in chosen:
         out.append(description[position : m.start()])
-        out.append(f"\x02{m.group()}\x03" if i in hits else m.group())
+        out.append(f"\x02{m.group()}\x03" if hit(m) else m.group())
         position = m.end()
     head = "…" if first > 0 else ""
     tail = "…" if first + SNIPPET_WORDS < len(words) else description[position:]
