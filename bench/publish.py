@@ -44,12 +44,14 @@ from memoires_ld.store import POINTER  # noqa: E402
 WRK_SCRIPT = """
 local tags = {}
 local accept = "text/turtle"
+local prefix = "/fiche/"
 function init(args)
   for line in io.lines(args[1]) do tags[#tags + 1] = line end
   accept = args[2]
+  prefix = args[3] or prefix
 end
 function request()
-  return wrk.format("GET", "/fiche/" .. tags[math.random(#tags)], {Accept = accept})
+  return wrk.format("GET", prefix .. tags[math.random(#tags)], {Accept = accept})
 end
 """
 
@@ -170,11 +172,13 @@ def serve(
 # -- measurements -----------------------------------------------------------------------
 
 
-def wrk(port: int, tags_file: Path, accept: str, seconds: int, connections: int) -> dict:
+def wrk(
+    port: int, tags_file: Path, accept: str, seconds: int, connections: int, prefix="/fiche/"
+) -> dict:
     script = tags_file.with_name("fiches.lua")
     script.write_text(WRK_SCRIPT)
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s"]
-    command += [str(script), f"http://127.0.0.1:{port}", "--", str(tags_file), accept]
+    command += [str(script), f"http://127.0.0.1:{port}", "--", str(tags_file), accept, prefix]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {
@@ -259,6 +263,10 @@ def run_size(n: int, args, work: Path) -> dict:
     for accept, key in (("text/turtle", "ttl"), ("text/html", "html")):
         result[key] = wrk(port, tags_file, accept, args.duration, args.connections)
         print(f"[{n}] {key}: {result[key]}", flush=True)
+    # the app's fixed cost (hooks, negotiation, headers): a route that reads nothing
+    trivial = "/context.jsonld?fiche="
+    result["trivial"] = wrk(port, tags_file, "*/*", args.duration, args.connections, trivial)
+    print(f"[{n}] trivial route: {result['trivial']}", flush=True)
     result["rss_mb"] = rss_mb(server)
     stop(server)
 
@@ -328,12 +336,12 @@ def table(results: list[dict], seed_start: float) -> str:
         "| N fiches | first start s (dumps written) | restart s | Turtle req/s (p50) "
         "| HTML req/s (p50) | baseline req/s (p50) | Turtle ratio | HTML ratio "
         "| listing 2 facets p50 ms | search p50 ms | RSS MB | index update ms (start s) "
-        "| load | non-2xx |",
-        "|" + "---|" * 14,
+        "| trivial route req/s | load | non-2xx |",
+        "|" + "---|" * 15,
     ]
     for r in results:
         base = r["baseline"]["rps"]
-        errors = r["ttl"]["errors"] + r["html"]["errors"] + r["baseline"]["errors"]
+        errors = sum(r[k]["errors"] for k in ("ttl", "html", "baseline", "trivial"))
         rows.append(
             f"| {r['n']:,} | {r['first_start_s']:.1f} ({r['published_s']:.0f}) "
             f"| {r['restart_s']:.2f} "
@@ -342,7 +350,7 @@ def table(results: list[dict], seed_start: float) -> str:
             f"| {r['ttl']['rps'] / base:.2f} | {r['html']['rps'] / base:.2f} "
             f"| {r.get('listing_ms', float('nan')):.1f} | {r.get('search_ms', float('nan')):.1f} "
             f"| {r['rss_mb']:.0f} | {r['update_ms']:.0f} ({r['rebuild_s']:.1f}) "
-            f"| {r['load']:.1f} | {errors} |"
+            f"| {r['trivial']['rps']:,.0f} | {r['load']:.1f} | {errors} |"
         )
     rows.append(
         f"\nFirst start on the 38 seed fiches (load, then the home page; median of 3): "
