@@ -62,13 +62,15 @@ def keep_publishing(settings: dict, master: int, poll: float = PUBLISH_POLL) -> 
     changed, seen = _watch(settings), None
     while os.getppid() == master:
         now = changed()
+        pause = poll
         if now != seen:
             try:
                 publish(settings)
                 seen = now
-            except Exception:  # say it, and try again at the next look
+            except Exception:  # say it, and try again a little later
                 traceback.print_exc()
-        time.sleep(poll)
+                pause = poll * 30
+        time.sleep(pause)
 
 
 def _watch(settings: dict):

@@ -363,3 +363,38 @@ def test_html_page_links_dumps_twins_and_embeds_the_description(client, url):
     assert 'rel="alternate"' in response.headers["Link"]
     [script] = page.scripts
     assert_same(parse(script.encode(), JSONLD), description(client))
+
+
+def test_without_a_publisher_the_previous_dumps_are_served_while_a_thread_writes_the_new(
+    tmp_path: Path,
+):
+    """The app on its own (no `memoires-ld serve` publisher): after a write the first
+    answers are the previous version's, then a thread's new files are served."""
+    import time
+
+    from writes_fixtures import small_data
+
+    from memoires_ld import writes
+
+    data = small_data(tmp_path / "data")
+    app = create_app({"DATA_DIR": str(data), "INSTANCE_DIR": str(tmp_path / "instance")})
+    store, client = app.extensions["store"], app.test_client()
+    old = get(client, "/dumps/memoires.ttl")
+    version = store.version
+    assert old.headers["ETag"] == f'"{version}"'
+    graph = writes.current_graph(store, "AtelierCohesionDEquipe")
+    fiche = URIRef(IRIS.fiche("AtelierCohesionDEquipe"))
+    graph.set((fiche, DCTERMS.title, Literal("Zygomatique à Tours", lang="fr")))
+    writes.replace_fiche(store, graph, agent="test")
+    assert store.version != version
+    stale = get(client, "/dumps/memoires.ttl")
+    assert (stale.headers["ETag"], stale.data) == (old.headers["ETag"], old.data)
+    assert get(client, "/dataset").headers["ETag"] == f'"{version}-turtle"'
+    deadline = time.monotonic() + 30
+    while get(client, "/dataset").headers["ETag"] != f'"{store.version}-turtle"':
+        assert time.monotonic() < deadline, "the new version was never published"
+        time.sleep(0.05)
+    new = get(client, "/dumps/memoires.ttl")
+    assert new.headers["ETag"] == f'"{store.version}"'
+    assert b"Zygomatique" in new.data and b"Zygomatique" not in old.data
+    assert [p.name for p in (tmp_path / "instance" / dumps.FOLDER).iterdir()] == [store.version]

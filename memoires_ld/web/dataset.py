@@ -28,7 +28,8 @@ from .negotiation import RDF_FORMATS, negotiate
 
 bp = Blueprint("dataset", __name__)
 _lock = threading.Lock()
-_started: set[str] = set()
+#: (instance folder, version) whose files a thread of this process writes or wrote
+_started: set[tuple[Path, str]] = set()
 
 
 def publication() -> void.Publication:
@@ -59,10 +60,10 @@ def publication() -> void.Publication:
 
 def _regenerate(store, version: str) -> None:
     """Write `version`'s files in a thread, unless a publisher process does (serve.py)."""
-    if current_app.config.get("PUBLISHER") or version in _started:
-        return
-    _started.add(version)
     instance, iris = _instance(), current_app.config["IRIS"]
+    if current_app.config.get("PUBLISHER") or (instance, version) in _started:
+        return
+    _started.add((instance, version))
     thread = threading.Thread(
         target=void.prepare, args=(store, instance, iris), name="publish", daemon=True
     )
