@@ -262,6 +262,10 @@ class TextFile:
                     _save(db, index, [index.by_iri[d[0]] for d in docs])
                     _set_state(db, version=index.version, at=index.at.isoformat())
                     _set_state(db, at_count=str(index.at_count))
+                elif "at_count" not in state and index.at is not None:
+                    # a file written before the count was kept: `saved` could not read it
+                    # back, so every restart rebuilt the index from the store (minutes)
+                    _set_state(db, at_count=str(index.at_count))
                 db.commit()
                 self._read_rowids(db, state["build"])
         except (sqlite3.DatabaseError, KeyError, ValueError):

@@ -115,3 +115,22 @@ def test_rowids_become_the_ordinals_of_the_facet_index(seed):
             )
         }
     assert {index.fiches[n].iri for n in found} == iris
+
+
+def test_a_file_without_the_write_count_is_completed_for_the_next_restart(tmp_path):
+    """A text index file written before the write count was kept could not give the facet
+    index back: every restart rebuilt it from the store. The first start completes it."""
+    from memoires_ld import facets
+
+    shutil.copytree(ROOT / "data/rdf", tmp_path / "data/rdf")
+    store = open_store(tmp_path / "instance", tmp_path / "data", DEFAULT_BASE)
+    folder = tmp_path / "instance"
+    search.prepare(store, folder)
+    with sqlite3.connect(search._path(folder, store.version)) as db:
+        db.execute("DELETE FROM state WHERE name = 'at_count'")
+    assert search.saved(folder, store.version) is None  # as an older release left it
+    facets._indexes.clear(), search._indexes.clear(), search._files.clear()  # a new process
+    search.prepare(store, folder)
+    restored = search.saved(folder, store.version)
+    assert restored is not None and restored.version == store.version
+    assert len(restored.fiches) == 38 and restored.at is not None
