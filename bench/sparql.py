@@ -5,7 +5,9 @@ For each size N it generates synthetic fiches (bench/synthetic.py), loads them a
 starts the real server (gunicorn, one process) and runs five queries both ways: in-process
 (`Store.query` on the checkpoint + serialisation, as the worker does) and through
 `POST /sparql` (a new comment each time, so that the cache does not answer). It also times a
-repeated identical query (answered from the cache) and a revalidation (304).
+repeated identical query (answered from the cache) and a revalidation (304). Measuring
+starts once the worker has its listing indexes; the server's background publisher (dumps,
+statistics: half an hour at 100k after any change) is paused meanwhile.
 
     python bench/sparql.py                  # 10k fiches
     python bench/sparql.py --sizes 1000 10000 100000
@@ -17,7 +19,9 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
+import re
 import shutil
+import signal
 import statistics
 import sys
 import time
@@ -137,8 +141,13 @@ def run_size(n: int, args, work: Path) -> list[dict]:
     os.environ["MEMOIRES_LD_SPARQL_RATE_LIMIT"] = "0"
     os.environ["MEMOIRES_LD_SPARQL_TIMEOUT"] = "120"
     server = serve(instance, data, port, 4, env_log, base)
+    paused: list[int] = []
     try:
         wait_ready(server, port, env_log, "/sparql?query=ASK%7B%7D")  # not /dataset: its dumps
+        wait_ready(server, port, env_log, "/fiches")  # the worker's listing indexes are read
+        paused = publisher(server, env_log)
+        for pid in paused:  # measure queries, not the dumps being written beside them
+            os.kill(pid, signal.SIGSTOP)
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
         print(f"N={n}: HTTP floor (GET a fiche in Turtle): {floor(connection, tags):.2f} ms")
         rows = []
@@ -174,7 +183,24 @@ def run_size(n: int, args, work: Path) -> list[dict]:
             print(line(row), flush=True)
         return rows
     finally:
+        for pid in paused:
+            os.kill(pid, signal.SIGCONT)
         stop(server)
+
+
+def publisher(server, log: Path) -> list[int]:
+    """The server's background publisher: the master's children that are not its workers."""
+    workers = {int(pid) for pid in re.findall(r"Booting worker with pid: (\d+)", log.read_text())}
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        parent = re.search(r"^PPid:\s+(\d+)", status, re.M)
+        if parent and int(parent.group(1)) == server.pid and int(entry.name) not in workers:
+            found.append(int(entry.name))
+    return found
 
 
 def line(row: dict) -> str:
