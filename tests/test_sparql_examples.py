@@ -122,3 +122,21 @@ def test_an_example_file_needs_both_titles(tmp_path, monkeypatch):
     finally:
         monkeypatch.undo()
         sparql_examples.examples.cache_clear()
+
+
+def test_after_a_write_the_editor_does_not_count_the_new_version(tmp_path):
+    """Its completions come from the latest version published in full: counting a new
+    version (a scan of the store) is the publisher's work, not a page view's."""
+    from memoires_ld import dumps, void
+
+    app = make_app(tmp_path)
+    client = app.test_client()
+    assert client.get("/sparql", headers={"Accept": BROWSER}).status_code == 200
+    store, instance = app.extensions["store"], tmp_path / "instance"
+    void.prepare(store, instance, app.config["IRIS"])  # the seed's version, published in full
+    app.extensions["sparql"].apply("INSERT DATA { GRAPH <urn:x:g> { <urn:x:s> a <urn:x:New> } }")
+    page = client.get("/sparql", headers={"Accept": BROWSER})
+    config = json.loads(BeautifulSoup(page.data, "html.parser").find(id="sparql-config").string)
+    assert "https://w3id.org/memoires-ld/ns#Fiche" in config["classes"]
+    assert "urn:x:New" not in config["classes"]  # the published version's partitions
+    assert not (dumps.folder(instance, store) / void.STATISTICS_FILE).exists()

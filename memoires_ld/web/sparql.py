@@ -14,6 +14,7 @@ cache, rate limit) is memoires_ld/sparql_engine.py.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import weakref
 from pathlib import Path
@@ -22,7 +23,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Flask, Response, current_app, render_template, request
 from werkzeug.datastructures import MIMEAccept
 
-from .. import sparql_examples, sparql_service, sparql_text, void
+from .. import dumps, sparql_examples, sparql_service, sparql_text, void
 from ..errors import MemoiresError, NotFound
 from ..namespaces import PREFIXES
 from ..sparql import (
@@ -184,7 +185,7 @@ def wants_html() -> bool:
 def editor(query: str | None = None, example: sparql_examples.Example | None = None):
     """The query editor (YASGUI), prefilled with our prefixes, our examples and `query`."""
     iris = current_app.config["IRIS"]
-    stats = void.cached_statistics(current_app.extensions["store"], _instance())
+    stats = _statistics()
     config = {
         "endpoint": endpoint_iri(),
         "prefixes": PREFIXES,
@@ -280,3 +281,15 @@ def _error(error: MemoiresError):
 
 def _instance() -> Path:
     return Path(current_app.config["INSTANCE_DIR"])
+
+
+def _statistics() -> dict:
+    """The class and property partitions the editor completes from: those of the latest
+    version published in full (after a write, counting the new one is the publisher's job,
+    a minute at 100k fiches), else counted now (a new instance)."""
+    latest = dumps.latest_complete(_instance())
+    if latest is not None:
+        path = _instance() / dumps.FOLDER / latest / void.STATISTICS_FILE
+        with contextlib.suppress(FileNotFoundError, ValueError):  # replaced meanwhile
+            return json.loads(path.read_text())
+    return void.cached_statistics(current_app.extensions["store"], _instance())
