@@ -187,9 +187,8 @@ class Engine:
         triples = list(islice(results, IN_PROCESS_TRIPLES + 1))
         if len(triples) > IN_PROCESS_TRIPLES:
             return None
-        name = job["format"] if job["format"] in sparql_worker.GRAPHS else "turtle"
-        prefixes = None if name == "ntriples" else PREFIXES
-        body = ox.serialize(triples, format=sparql_worker.GRAPHS[name], prefixes=prefixes)
+        name, fmt, prefixes = sparql_worker.graph_format(job["format"], PREFIXES)
+        body = ox.serialize(triples, format=fmt, prefixes=prefixes)  # one call: no buffer
         if len(body) > job["max_bytes"]:
             return {"status": "error", "error": "too-large", "message": ""}, b""
         return {"status": "ok", "kind": "graph", "format": name, "length": len(body)}, body

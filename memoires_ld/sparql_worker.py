@@ -75,16 +75,38 @@ class Worker:
         return self.store
 
     def run(self, job: dict) -> tuple[dict, bytes]:
-        return evaluate(self.open(job["store"]), job, self.prefixes)
+        store = self.open(job["store"])
+        options = {"base_iri": job["base"]}
+        if job.get("default") is not None:
+            options["default_graph"] = [_graph(g) for g in job["default"]]
+            options["named_graphs"] = [ox.NamedNode(g) for g in job["named"]]
+        elif job.get("union"):
+            options["use_default_graph_as_union"] = True
+        try:
+            results = store.query(job["query"], **options)
+        except SyntaxError as error:
+            return {"status": "error", "error": "syntax", "message": str(error)}, b""
+        out = CappedBuffer(job["max_bytes"])
+        try:
+            kind, name = self.serialize(results, job["format"], self.prefixes, out)
+        except TooLarge:
+            return {"status": "error", "error": "too-large", "message": ""}, b""
+        except OSError as error:  # a Python exception raised inside a pyoxigraph write
+            if out.size > out.cap:
+                return {"status": "error", "error": "too-large", "message": ""}, b""
+            return {"status": "error", "error": "failed", "message": str(error)}, b""
+        except (ValueError, TypeError) as error:
+            return {"status": "error", "error": "failed", "message": str(error)}, b""
+        body = out.getvalue()
+        return {"status": "ok", "kind": kind, "format": name, "length": len(body)}, body
 
     @staticmethod
     def serialize(results, name: str, prefixes: dict, out: CappedBuffer) -> tuple[str, str]:
         """Write the results in format `name` (or the default of their kind); return the
         kind of results and the format written."""
         if isinstance(results, ox.QueryTriples):
-            name = name if name in GRAPHS else "turtle"
-            keep = None if name == "ntriples" else prefixes
-            ox.serialize(results, out, format=GRAPHS[name], prefixes=keep)
+            name, fmt, keep = graph_format(name, prefixes)
+            ox.serialize(results, out, format=fmt, prefixes=keep)
             return "graph", name
         kind = "boolean" if isinstance(results, ox.QueryBoolean) else "solutions"
         name = name if name in RESULTS else "json"
@@ -92,31 +114,10 @@ class Worker:
         return kind, name
 
 
-def evaluate(store: ox.Store, job: dict, prefixes: dict[str, str]) -> tuple[dict, bytes]:
-    """Run a job's query on `store` and write its answer: (header, body), errors included."""
-    options = {"base_iri": job["base"]}
-    if job.get("default") is not None:
-        options["default_graph"] = [_graph(g) for g in job["default"]]
-        options["named_graphs"] = [ox.NamedNode(g) for g in job["named"]]
-    elif job.get("union"):
-        options["use_default_graph_as_union"] = True
-    try:
-        results = store.query(job["query"], **options)
-    except SyntaxError as error:
-        return {"status": "error", "error": "syntax", "message": str(error)}, b""
-    out = CappedBuffer(job["max_bytes"])
-    try:
-        kind, name = Worker.serialize(results, job["format"], prefixes, out)
-    except TooLarge:
-        return {"status": "error", "error": "too-large", "message": ""}, b""
-    except OSError as error:  # a Python exception raised inside a pyoxigraph write
-        if out.size > out.cap:
-            return {"status": "error", "error": "too-large", "message": ""}, b""
-        return {"status": "error", "error": "failed", "message": str(error)}, b""
-    except (ValueError, TypeError) as error:
-        return {"status": "error", "error": "failed", "message": str(error)}, b""
-    body = out.getvalue()
-    return {"status": "ok", "kind": kind, "format": name, "length": len(body)}, body
+def graph_format(name: str, prefixes: dict) -> tuple[str, ox.RdfFormat, dict | None]:
+    """The RDF format written for `name` (Turtle by default), and the prefixes it takes."""
+    name = name if name in GRAPHS else "turtle"
+    return name, GRAPHS[name], None if name == "ntriples" else prefixes
 
 
 def _graph(name: str):
