@@ -2,9 +2,7 @@
 
 * Sessions: Flask's signed cookie, `HttpOnly`, `SameSite=Lax`, `Secure` when the base URL
   is https; the key comes from MEMOIRES_LD_SECRET_KEY or `instance/secret_key`
-  (accounts.secret_key). Logging in starts a new session (no fixation). A request without
-  the cookie (every reader, every program) gets an empty session without the signing work
-  (`CookieOnlySessions`: a quarter of a millisecond per request).
+  (accounts.secret_key). Logging in starts a new session (no fixation).
 * CSRF: every form carries the session's token (synchroniser token pattern, OWASP); a POST
   whose token does not match writes nothing.
 * Rate limit: failed logins are counted per account and per client, in memory; past
@@ -36,7 +34,6 @@ from flask import (
     session,
     url_for,
 )
-from flask.sessions import SecureCookieSessionInterface
 
 from ..accounts import Account, Accounts, secret_key
 from ..errors import BadRequest, Forbidden, TooManyRequests, Unauthorized
@@ -44,21 +41,10 @@ from ..errors import BadRequest, Forbidden, TooManyRequests, Unauthorized
 bp = Blueprint("auth", __name__)
 
 
-class CookieOnlySessions(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, which build their signer on every request: here only
-    when the request has a session cookie to read."""
-
-    def open_session(self, app, request):
-        if self.get_cookie_name(app) not in request.cookies:
-            return self.session_class()
-        return super().open_session(app, request)
-
-
 def init_app(app: Flask) -> None:
     """Session cookie settings, the accounts of the instance, the login rate limiter."""
     instance = Path(app.config["INSTANCE_DIR"])
     app.secret_key = secret_key(instance, app.config.get("SECRET_KEY") or None)
-    app.session_interface = CookieOnlySessions()
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
