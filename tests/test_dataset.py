@@ -206,6 +206,18 @@ def test_a_failed_dump_leaves_no_file(tmp_path: Path, monkeypatch, data_dir: Pat
     assert [p.name for p in dumps.folder(tmp_path, store).iterdir()] == [".lock"]
 
 
+def test_dumps_with_the_default_relative_instance_folder(tmp_path: Path, monkeypatch, data_dir):
+    """`INSTANCE_DIR` is `instance` by default, relative to where the server is started."""
+    monkeypatch.chdir(tmp_path)
+    app = create_app({"DATA_DIR": str(data_dir), "INSTANCE_DIR": "instance", "TESTING": True})
+    response = app.test_client().get("/dumps/memoires.ttl")
+    body = response.data
+    response.close()
+    assert response.status_code == 200, body[:300]
+    served = Graph().parse(data=body, format="turtle")
+    assert served and (tmp_path / "instance" / "dumps").is_dir()
+
+
 def test_dump_revalidation_and_unknown_dump(client):
     first = get(client, "/dumps/memoires.nt.gz")
     assert first.headers["Content-Disposition"].startswith("attachment")

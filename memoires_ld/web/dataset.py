@@ -164,4 +164,6 @@ def _script_safe(json_bytes: bytes) -> str:
 
 
 def _instance() -> Path:
-    return Path(current_app.config["INSTANCE_DIR"])
+    """Absolute: send_file takes a relative path as relative to the package, not to the
+    working directory where `instance` (the default) is."""
+    return Path(current_app.config["INSTANCE_DIR"]).resolve()
