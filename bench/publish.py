@@ -10,8 +10,12 @@ the serving processes, and the time to bring the listing's indexes up to date af
 write (against building them anew); and the first start on the seed (a load of data/).
 Servers run one at a time, so they never share the CPU.
 
+Fiches are measured as served (their Turtle and pages made in advance by the publisher,
+web/rendered.py: the load runs wait until they are all made) and again with
+RENDERED_PAGES off (rendered per request).
+
     python bench/publish.py                 # 1k and 10k fiches, 10 s per load run
-    python bench/publish.py --sizes 100000  # takes a while
+    python bench/publish.py --sizes 100000 --keep  # keeps what an earlier run published
 """
 
 from __future__ import annotations
@@ -161,9 +165,16 @@ def rss_mb(process: subprocess.Popen) -> float:
 
 
 def serve(
-    instance: Path, data: Path, port: int, threads: int, log: Path, base: str | None = None
+    instance: Path,
+    data: Path,
+    port: int,
+    threads: int,
+    log: Path,
+    base: str | None = None,
+    made: bool = True,
 ) -> subprocess.Popen:
     env = {"MEMOIRES_LD_INSTANCE_DIR": str(instance), "MEMOIRES_LD_DATA_DIR": str(data)}
+    env["MEMOIRES_LD_RENDERED_PAGES"] = "1" if made else "0"
     command = [sys.executable, "-m", "memoires_ld.cli", "serve", "--port", str(port)]
     command += ["--base-url", base or f"http://127.0.0.1:{port}/", "--threads", str(threads)]
     return start(command, env, log)
@@ -213,6 +224,23 @@ def p50_ms(port: int, path: str, accept: str = "text/html", runs: int = 30) -> f
     return statistics.median(times)
 
 
+def wait_made(instance: Path, timeout: float = 36000) -> float:
+    """Seconds until the publisher has made every fiche's Turtle and pages (rendered.py)."""
+    import sqlite3
+
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        for path in instance.glob("rendered-*.sqlite"):  # the publisher keeps only the current
+            try:
+                with sqlite3.connect(path) as db:
+                    if db.execute("SELECT version FROM made WHERE pass = 'pages'").fetchone():
+                        return time.monotonic() - started
+            except sqlite3.Error:  # not there yet
+                pass
+        time.sleep(1)
+    raise SystemExit("representations not made")
+
+
 def listing_available() -> bool:
     try:
         import memoires_ld.facets
@@ -225,7 +253,8 @@ def listing_available() -> bool:
 
 def prepared(n: int, args, work: Path) -> tuple[Path, Path, Path]:
     """The instance serving `n` synthetic fiches (built once), without what a first start
-    writes (dumps, statistics, text index); its data folder and tags file."""
+    writes (dumps, statistics, text index, representations) unless --keep; its data folder
+    and tags file."""
     instance, data = work / f"instance-{n}", work / f"data-{n}-{args.seed}"
     tags_file = work / f"tags-{n}.txt"
     if not (instance / POINTER).exists() or not tags_file.exists():
@@ -234,7 +263,7 @@ def prepared(n: int, args, work: Path) -> tuple[Path, Path, Path]:
         tags = synthetic.build_instance(instance, data, n, args.seed, DEFAULT_BASE)
         tags_file.write_text("\n".join(tags) + "\n")
         print(f"[{n}] store built in {time.monotonic() - started:.0f} s", flush=True)
-    for path in instance.iterdir():
+    for path in [] if args.keep else instance.iterdir():
         if not path.name.startswith(("store-", "store.")):
             shutil.rmtree(path) if path.is_dir() else path.unlink()
     return instance, data, tags_file
@@ -252,6 +281,8 @@ def run_size(n: int, args, work: Path) -> dict:
     # the dataset's description waits for the dumps and statistics written in the background
     result["published_s"] = result["first_start_s"] + wait_ready(server, port, log, "/dataset")
     print(f"[{n}] dumps and statistics written after {result['published_s']:.0f} s", flush=True)
+    result["made_s"] = result["published_s"] + wait_made(instance)
+    print(f"[{n}] fiches' representations made after {result['made_s']:.0f} s", flush=True)
     stop(server)
     server = serve(instance, data, port, args.threads, log, DEFAULT_BASE)
     result["restart_s"] = wait_ready(server, port, log, first)
@@ -268,6 +299,12 @@ def run_size(n: int, args, work: Path) -> dict:
     result["trivial"] = wrk(port, tags_file, "*/*", args.duration, args.connections, trivial)
     print(f"[{n}] trivial route: {result['trivial']}", flush=True)
     result["rss_mb"] = rss_mb(server)
+    stop(server)
+    server = serve(instance, data, port, args.threads, log, DEFAULT_BASE, made=False)
+    wait_ready(server, port, log, first)
+    for accept, key in (("text/turtle", "ttl_fresh"), ("text/html", "html_fresh")):
+        result[key] = wrk(port, tags_file, accept, args.duration, args.connections)
+        print(f"[{n}] {key} (rendered per request): {result[key]}", flush=True)
     stop(server)
 
     version = (instance / POINTER).read_text().split()[0]
@@ -335,19 +372,24 @@ def table(results: list[dict], seed_start: float) -> str:
     rows = [
         "| N fiches | first start s (dumps written) | restart s | Turtle req/s (p50) "
         "| HTML req/s (p50) | baseline req/s (p50) | Turtle ratio | HTML ratio "
+        "| per request: Turtle, HTML req/s (ratios) "
         "| listing 2 facets p50 ms | search p50 ms | RSS MB | index update ms (start s) "
         "| trivial route req/s | load | non-2xx |",
-        "|" + "---|" * 15,
+        "|" + "---|" * 16,
     ]
     for r in results:
         base = r["baseline"]["rps"]
-        errors = sum(r[k]["errors"] for k in ("ttl", "html", "baseline", "trivial"))
+        runs = ("ttl", "html", "ttl_fresh", "html_fresh", "baseline", "trivial")
+        errors = sum(r[k]["errors"] for k in runs)
+        fresh = [r["ttl_fresh"]["rps"], r["html_fresh"]["rps"]]
         rows.append(
-            f"| {r['n']:,} | {r['first_start_s']:.1f} ({r['published_s']:.0f}) "
+            f"| {r['n']:,} | {r['first_start_s']:.1f} ({r['published_s']:.0f}, "
+            f"{r['made_s']:.0f}) "
             f"| {r['restart_s']:.2f} "
             f"| {r['ttl']['rps']:,.0f} ({r['ttl']['p50']}) | {r['html']['rps']:,.0f} "
             f"({r['html']['p50']}) | {base:,.0f} ({r['baseline']['p50']}) "
             f"| {r['ttl']['rps'] / base:.2f} | {r['html']['rps'] / base:.2f} "
+            f"| {fresh[0]:,.0f}, {fresh[1]:,.0f} ({fresh[0] / base:.2f}, {fresh[1] / base:.2f}) "
             f"| {r.get('listing_ms', float('nan')):.1f} | {r.get('search_ms', float('nan')):.1f} "
             f"| {r['rss_mb']:.0f} | {r['update_ms']:.0f} ({r['rebuild_s']:.1f}) "
             f"| {r['trivial']['rps']:,.0f} | {r['load']:.1f} | {errors} |"
@@ -355,8 +397,9 @@ def table(results: list[dict], seed_start: float) -> str:
     rows.append(
         f"\nFirst start on the 38 seed fiches (load, then the home page; median of 3): "
         f"{seed_start:.2f} s. Goals: Turtle ratio ≥ 0.8, HTML ratio ≥ 0.5. First start at N: "
-        "on a store already loaded, until a fiche's first 200 (dumps, statistics written "
-        "meanwhile in the background); load: 1-minute load average."
+        "on a store already loaded, until a fiche's first 200 (dumps, statistics, then the "
+        "fiches' representations written meanwhile in the background: seconds in "
+        "parentheses); load: 1-minute load average."
     )
     return "\n".join(rows)
 
@@ -379,6 +422,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     parser.add_argument("--threads", type=int, default=4, help="server threads")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the data")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep what an earlier run published (first start then measures no publication)",
+    )
     parser.add_argument(
         "--work",
         type=Path,

@@ -33,6 +33,7 @@ from gunicorn.app.base import BaseApplication
 from . import search, void
 from .iris import Iris
 from .store import open_configured
+from .web import rendered
 
 #: Seconds between two looks of the publisher at the store.
 PUBLISH_POLL = 1.0
@@ -44,16 +45,19 @@ def prepare(settings: dict) -> str:
 
 
 def publish(settings: dict) -> str:
-    """Write the statistics, the text index and the dumps of the store's version."""
+    """Write the statistics, the text index, the dumps of the store's version, and the
+    fiches' representations made in advance."""
     store = open_configured(settings)  # read-only: a snapshot, consistent while we write
     try:
         instance = Path(settings["INSTANCE_DIR"])
         void.cached_statistics(store, instance)
         search.prepare(store, instance)
         void.prepare(store, instance, Iris(settings["BASE_URL"]))
-        return store.version
+        version = store.version
     finally:
         store.close()  # the next look opens the store anew, and sees the writes made since
+    rendered.make(settings)  # the fiches' representations, of the same version or newer
+    return version
 
 
 def keep_publishing(settings: dict, master: int, poll: float = PUBLISH_POLL) -> None:

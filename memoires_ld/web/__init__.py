@@ -11,6 +11,7 @@ from flask import Flask
 from .. import config as settings
 from ..iris import Iris
 from ..store import open_configured
+from . import rendered
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -20,7 +21,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["IRIS"] = Iris(app.config["BASE_URL"])
     # Writes need the embedded store open read-write, which RocksDB allows to one process
     # only; a SPARQL server (STORE) takes writes from any number of them.
-    app.extensions["store"] = open_configured(app.config, writable=app.config["WORKERS"] <= 1)
+    writable = app.config["WORKERS"] <= 1 and not app.config.get("READ_ONLY")
+    app.extensions["store"] = open_configured(app.config, writable=writable)
+    app.extensions["rendered"] = rendered.Reader(rendered.path_for(app.config))
 
     from . import errors, http, i18n
 

@@ -95,7 +95,7 @@ def fiche(store: Store, iris: Iris, tag: str) -> Document:
     if last is None:
         state = _digest(store.version)
     else:
-        state = _digest(last.value)
+        state = revision_state(last)
         times += [q.object for q in store.match(last, GENERATED, None, graph)]
     return Document("fiche", iri, iri, triples, state, _newest(times))
 
@@ -259,6 +259,11 @@ def _newest(times) -> datetime | None:
             value = datetime.fromisoformat(term.value)
             values.append(value if value.tzinfo else value.replace(tzinfo=UTC))
     return max(values, default=None)
+
+
+def revision_state(last: ox.NamedNode) -> str:
+    """The state of a fiche at its latest revision `last` (its ETag's base, If-Match's)."""
+    return _digest(last.value)
 
 
 def _digest(text: str) -> str:

@@ -340,10 +340,13 @@ def _msg(context, key: str, **values) -> str:
 
 
 def language_url(code: str) -> str:
-    """The current page in another language (`?lang=` replaced, other arguments kept)."""
+    """The current page in another language (`?lang=` replaced, other arguments kept).
+
+    A reference relative to the page: the page's HTML is the same whatever the host and
+    path it was asked by (web/rendered.py keeps it)."""
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
     args.append(("lang", code))
-    return request.base_url + "?" + urlencode(args)
+    return "?" + urlencode(args)
 
 
 def register(app: Flask) -> None:

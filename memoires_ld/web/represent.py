@@ -59,15 +59,24 @@ def respond(
     page: Callable[[Document, str], dict],
     *,
     describedby: str | None = None,
+    ready: Callable[[Format, str], tuple[Document, bytes] | None] | None = None,
 ) -> Response:
-    """The whole answer for one resource: negotiation, 304, body, headers."""
+    """The whole answer for one resource: negotiation, 304, body, headers.
+
+    `ready(fmt, lang)` may give the document's state and its body made in advance
+    (rendered.py), for a page asked with no other argument than `lang`.
+    """
     fmt = choose_format(suffix)
-    doc = load()
     lang = i18n.language() if fmt.oxigraph is None else ""
+    plain = fmt.oxigraph is not None or all(name == "lang" for name in request.args)
+    found = ready(fmt, lang) if ready is not None and plain else None
+    doc, body = found or (load(), None)
     tag = http.etag(doc.state, fmt.name, lang)
     alternates = [(f, str(_url(doc, f))) for f in FORMATS]
     if http.not_modified(tag, doc.modified):
         response = Response(status=304)
+    elif body is not None:
+        response = Response(body, mimetype=fmt.media_type)
     elif fmt.oxigraph is None:
         context = page(doc, lang)
         body = render_template(template, doc=doc, alternates=alternates, lang=lang, **context)

@@ -66,6 +66,9 @@ def fiche(name: str):
         "fiche.html",
         _page(fiche_page, lambda doc, model, lang: schemaorg.fiche(doc.iri, model, lang)),
         describedby=str(_iris().shapes()),
+        ready=lambda fmt, lang: current_app.extensions["rendered"].answer(
+            _store(), _iris(), tag, fmt, lang
+        ),
     )
 
 
