@@ -180,6 +180,21 @@ def serve(
     return start(command, env, log)
 
 
+def publisher(server, log: Path) -> list[int]:
+    """The server's background publisher: the master's children that are not its workers."""
+    workers = {int(pid) for pid in re.findall(r"Booting worker with pid: (\d+)", log.read_text())}
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        parent = re.search(r"^PPid:\s+(\d+)", status, re.M)
+        if parent and int(parent.group(1)) == server.pid and int(entry.name) not in workers:
+            found.append(int(entry.name))
+    return found
+
+
 # -- measurements -----------------------------------------------------------------------
 
 
@@ -224,18 +239,30 @@ def p50_ms(port: int, path: str, accept: str = "text/html", runs: int = 30) -> f
     return statistics.median(times)
 
 
-def wait_made(instance: Path, timeout: float = 36000) -> float:
+def made_path(instance: Path, data: Path) -> Path:
+    """The file of representations a server started now uses: its name follows the code,
+    which may change between two starts (asked of a new process, as the server will)."""
+    code = (
+        "import sys; from memoires_ld import config; from memoires_ld.web import rendered; "
+        "print(rendered.path_for(config.load({'INSTANCE_DIR': sys.argv[1], "
+        "'DATA_DIR': sys.argv[2], 'BASE_URL': sys.argv[3]})))"
+    )
+    command = [sys.executable, "-c", code, str(instance), str(data), DEFAULT_BASE]
+    return Path(subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip())
+
+
+def wait_made(path: Path, timeout: float = 36000) -> float:
     """Seconds until the publisher has made every fiche's Turtle and pages (rendered.py)."""
     import sqlite3
 
     started = time.monotonic()
     while time.monotonic() - started < timeout:
-        for path in instance.glob("rendered-*.sqlite"):  # the publisher keeps only the current
+        if path.exists():
             try:
                 with sqlite3.connect(path) as db:
                     if db.execute("SELECT version FROM made WHERE pass = 'pages'").fetchone():
                         return time.monotonic() - started
-            except sqlite3.Error:  # not there yet
+            except sqlite3.Error:  # being created
                 pass
         time.sleep(1)
     raise SystemExit("representations not made")
@@ -274,6 +301,7 @@ def run_size(n: int, args, work: Path) -> dict:
     port, log = free_port(), work / f"serve-{n}.log"
     result: dict = {"n": n, "load": os.getloadavg()[0]}
 
+    made = made_path(instance, data)
     server = serve(instance, data, port, args.threads, log, DEFAULT_BASE)
     first = "/fiche/" + tags_file.read_text().split()[0]
     result["first_start_s"] = wait_ready(server, port, log, first)
@@ -281,12 +309,17 @@ def run_size(n: int, args, work: Path) -> dict:
     # the dataset's description waits for the dumps and statistics written in the background
     result["published_s"] = result["first_start_s"] + wait_ready(server, port, log, "/dataset")
     print(f"[{n}] dumps and statistics written after {result['published_s']:.0f} s", flush=True)
-    result["made_s"] = result["published_s"] + wait_made(instance)
+    result["made_s"] = result["published_s"] + wait_made(made)
     print(f"[{n}] fiches' representations made after {result['made_s']:.0f} s", flush=True)
     stop(server)
+    made = made_path(instance, data)
     server = serve(instance, data, port, args.threads, log, DEFAULT_BASE)
     result["restart_s"] = wait_ready(server, port, log, first)
     print(f"[{n}] restart {result['restart_s']:.1f} s", flush=True)
+    wait_made(made)  # at once, unless the code changed since the first start
+    paused = publisher(server, log)  # measure pages, not the JSON-LD being made beside them
+    for pid in paused:
+        os.kill(pid, signal.SIGSTOP)
     if listing_available():
         result["listing_ms"] = p50_ms(port, "/fiches?nature=formation&duree=journee")
         result["search_ms"] = p50_ms(port, "/fiches?q=coop%C3%A9ration")
@@ -299,6 +332,8 @@ def run_size(n: int, args, work: Path) -> dict:
     result["trivial"] = wrk(port, tags_file, "*/*", args.duration, args.connections, trivial)
     print(f"[{n}] trivial route: {result['trivial']}", flush=True)
     result["rss_mb"] = rss_mb(server)
+    for pid in paused:
+        os.kill(pid, signal.SIGCONT)
     stop(server)
     server = serve(instance, data, port, args.threads, log, DEFAULT_BASE, made=False)
     wait_ready(server, port, log, first)

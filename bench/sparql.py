@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import re
 import shutil
 import signal
 import statistics
@@ -35,7 +34,7 @@ sys.path.insert(0, str(BENCH.parent))
 sys.path.insert(0, str(BENCH))
 
 import synthetic  # noqa: E402
-from publish import free_port, serve, stop, wait_ready  # noqa: E402
+from publish import free_port, publisher, serve, stop, wait_ready  # noqa: E402
 
 from memoires_ld.iris import DEFAULT_BASE  # noqa: E402
 from memoires_ld.namespaces import PREFIXES  # noqa: E402
@@ -186,21 +185,6 @@ def run_size(n: int, args, work: Path) -> list[dict]:
         for pid in paused:
             os.kill(pid, signal.SIGCONT)
         stop(server)
-
-
-def publisher(server, log: Path) -> list[int]:
-    """The server's background publisher: the master's children that are not its workers."""
-    workers = {int(pid) for pid in re.findall(r"Booting worker with pid: (\d+)", log.read_text())}
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            status = (entry / "status").read_text()
-        except OSError:
-            continue
-        parent = re.search(r"^PPid:\s+(\d+)", status, re.M)
-        if parent and int(parent.group(1)) == server.pid and int(entry.name) not in workers:
-            found.append(int(entry.name))
-    return found
 
 
 def line(row: dict) -> str:
