@@ -128,6 +128,21 @@ class TooManyRequests(MemoiresError):
     code = "trop-de-tentatives"
 
 
+class NotPublishedYet(MemoiresError):
+    """An instance's first description and dumps are still being written (minutes at 100k)."""
+
+    status = 503
+    code = "publication-en-cours"
+
+    def __init__(self, retry_after: int = 60):
+        super().__init__(
+            "La première publication du jeu de données (sa description et ses fichiers de "
+            f"données) est en cours : réessayez dans {retry_after} secondes. Les fiches, "
+            "la liste et le point d'accès SPARQL répondent déjà.",
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
 class ReadOnly(MemoiresError):
     """The store is open read-only (several server processes): writes are refused."""
 

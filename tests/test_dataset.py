@@ -218,6 +218,30 @@ def test_dumps_with_the_default_relative_instance_folder(tmp_path: Path, monkeyp
     assert served and (tmp_path / "instance" / "dumps").is_dir()
 
 
+def test_before_the_first_publication_503_with_retry_after(tmp_path: Path, monkeypatch, data_dir):
+    """A server's publisher writes the first dumps (half an hour at 100k): requests wait a
+    little, then say so instead of holding a connection for minutes."""
+    from memoires_ld import void
+    from memoires_ld.web import dataset
+
+    monkeypatch.setattr(dataset, "FIRST_WAIT", 0.3)
+    config = {"DATA_DIR": str(data_dir), "INSTANCE_DIR": str(tmp_path), "PUBLISHER": True}
+    app = create_app(config)
+    client = app.test_client()
+    for url, accept in (("/dataset", "text/turtle"), ("/dumps/memoires.ttl", "*/*")):
+        response = get(client, url, {"Accept": accept})
+        assert response.status_code == 503, url
+        assert response.headers["Retry-After"] == "60"
+    said = Graph().parse(data=get(client, "/dataset.ttl").data, format="turtle")
+    assert any("première publication" in str(o) for o in said.objects())
+    page = get(client, "/dataset", {"Accept": "text/html"})
+    assert page.status_code == 503 and "réessayez dans 60 secondes" in page.data.decode()
+    assert not (tmp_path / "dumps").exists() or dumps.latest_complete(tmp_path) is None
+    void.prepare(app.extensions["store"], tmp_path, app.config["IRIS"])  # the publisher's work
+    assert get(client, "/dataset", {"Accept": "text/turtle"}).status_code == 200
+    assert get(client, "/dumps/memoires.ttl").status_code == 200
+
+
 def test_dump_revalidation_and_unknown_dump(client):
     first = get(client, "/dumps/memoires.nt.gz")
     assert first.headers["Content-Disposition"].startswith("attachment")

@@ -10,26 +10,32 @@ version written in full (dumps.latest_complete). After a write, until the new ve
 files are written — by the background publisher of `memoires-ld serve` (serve.py), or by a
 thread of this process when there is none — the previous version's are served, with that
 version's ETag and the files' own Last-Modified; a request never waits for a dump, except
-the very first ones of an instance, before any version was written.
+the very first ones of an instance, before any version was written: those wait for the
+publisher up to FIRST_WAIT seconds (the seed takes one), then answer 503 with Retry-After
+(at 100k fiches the first dumps take half an hour).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request, send_file, url_for
 
 from .. import dumps, void
-from ..errors import NotFound
+from ..errors import NotFound, NotPublishedYet
 from ..namespaces import PREFIXES
-from .negotiation import RDF_FORMATS, negotiate
+from .negotiation import RDF_FORMATS
+from .represent import choose_format
 
 bp = Blueprint("dataset", __name__)
 _lock = threading.Lock()
 #: (instance folder, version) whose files a thread of this process writes or wrote
 _started: set[tuple[Path, str]] = set()
+#: Seconds a request waits for the publisher's first version before 503.
+FIRST_WAIT = 20.0
 
 
 def publication() -> void.Publication:
@@ -39,6 +45,8 @@ def publication() -> void.Publication:
     cached = extensions.get("publication")
     if cached is not None and cached.version == version:
         return cached
+    if current_app.config.get("PUBLISHER") and dumps.latest_complete(_instance()) is None:
+        _wait_first_publication()
     with _lock:
         for _ in range(3):  # a version removed meanwhile was replaced by a newer one
             latest = dumps.latest_complete(_instance())
@@ -56,6 +64,14 @@ def publication() -> void.Publication:
             _regenerate(store, version)
         extensions["publication"] = found
     return found
+
+
+def _wait_first_publication() -> None:
+    deadline = time.monotonic() + FIRST_WAIT
+    while dumps.latest_complete(_instance()) is None:
+        if time.monotonic() > deadline:
+            raise NotPublishedYet()
+        time.sleep(0.25)
 
 
 def _regenerate(store, version: str) -> None:
@@ -115,7 +131,7 @@ def dump(filename: str):
 
 
 def _describe(page: str, suffix: str | None) -> Response:
-    fmt = negotiate(request.accept_mimetypes, explicit=suffix or request.args.get("format"))
+    fmt = choose_format(suffix)  # an error of this request answers in this format
     published = publication()
     endpoint = "dataset.catalog" if page == "catalog" else "dataset.dataset"
     alternates = [(f, url_for(endpoint, suffix=f.suffix)) for f in RDF_FORMATS]
