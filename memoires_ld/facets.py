@@ -540,9 +540,12 @@ def title_key(title: str) -> str:
     return text.lstrip(" \"'([-")
 
 
-def sort_key(fiche: Fiche) -> tuple[str, str]:
-    """Where a fiche stands in title order (its ordinal is its rank by this key)."""
-    return title_key(fiche.title), fiche.tag
+def sort_key(fiche: Fiche) -> tuple[str, str, str]:
+    """Where a fiche stands in title order (its ordinal is its rank by this key).
+
+    The IRI last: two fiches may share a title and a tag (one of ours and a harvested one,
+    or copies), and the key must still tell them apart."""
+    return title_key(fiche.title), fiche.tag, fiche.iri
 
 
 #: The sort orders other than the title's; "-x" sorts descending (see `sort_values`).
