@@ -217,6 +217,11 @@ class EmbeddedStore(Store):
             self.ox.bulk_extend(chunk)
         self.ox.flush()
 
+    def close(self) -> None:
+        # This store's hold on the process's handle goes: once no Store holds it, the next
+        # open reopens the database (a read-only one then sees the writes made since).
+        self._handle = None
+
     def __len__(self) -> int:
         """Number of quads (a triple repeated in two graphs counts twice)."""
         return len(self.ox)
