@@ -267,8 +267,12 @@ def head(store: Store, tag: str) -> ox.NamedNode | None:
 
 def head_number(store: Store, tag: str) -> int:
     """The number of the latest revision of a fiche (0 if it has none)."""
-    last = head(store, tag)
-    return int(last.value.rsplit("/", 1)[1]) if last is not None else 0
+    return number(head(store, tag))
+
+
+def number(revision: ox.NamedNode | None) -> int:
+    """The number of a revision from its IRI (0 for None)."""
+    return int(revision.value.rsplit("/", 1)[1]) if revision is not None else 0
 
 
 def changes(store: Store, tag: str, number: int) -> tuple[list[ox.Triple], list[ox.Triple]]:
@@ -387,6 +391,10 @@ META = ox.NamedNode("urn:x-memoires-ld:store")
 WRITES = ox.NamedNode("urn:x-memoires-ld:writes")
 STORE_ID = ox.NamedNode("urn:x-memoires-ld:id")
 DATA_DIGEST = ox.NamedNode("urn:x-memoires-ld:data-digest")
+#: `<revision> WRITE_ID "token"`: the write that made a revision (writes._run_write).
+WRITE_ID = ox.NamedNode("urn:x-memoires-ld:write")
+#: Prefix of the graphs where a write puts its quads until it knows it may apply them.
+PENDING = "urn:x-memoires-ld:pending:"
 
 
 def _meta(store: Store, subject, predicate) -> ox.Literal | None:

@@ -12,7 +12,11 @@ Store Protocol when enabled, the YesWiki importer and the data/ sync. Each write
    what changes, and applies the new graph, the revision (history.py) and the store's write
    counter in ONE SPARQL Update request: Oxigraph runs it in a single transaction (so do the
    SPARQL servers of store_sparql.py), so a process killed at any point leaves the store as
-   it was before, or as it is after.
+   it was before, or as it is after;
+5. that request applies only if the fiche's latest revision is still the one read in step
+   4 (`_run_write`): processes sharing a SPARQL server do not share the lock, and two of
+   them may pass the same If-Match. The one that loses changes nothing and plans again on
+   the new state: 412 if it had an If-Match, else its write on top of the other's.
 
 The update is built only from pyoxigraph terms serialised as N-Triples, never from strings
 a client sent.
@@ -23,8 +27,9 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -35,11 +40,11 @@ from rdflib.namespace import DCTERMS, FOAF, RDF, SH, XSD
 
 from . import datadir, history, validation
 from .errors import Conflict, Gone, InvalidFiche, NotFound, PreconditionFailed, ReadOnly
-from .history import DATA_DIGEST, META, META_GRAPH, WRITES, N, Revision
+from .history import DATA_DIGEST, META, META_GRAPH, PENDING, WRITE_ID, WRITES, N, Revision
 from .iris import Iris
 from .loading import file_digest, other_graphs, source_key
 from .namespaces import AS, MLD, SCHEMA, bind_prefixes
-from .store import Store
+from .store import EmbeddedStore, Store
 
 PARIS = ZoneInfo("Europe/Paris")
 #: The agent of imports (data/ sync, YesWiki): not an account anyone can log in with.
@@ -157,19 +162,19 @@ def apply_changes(
             report=validation.merge(error.report for error in invalid),
         )
     _check_writable(store)
-    revisions, ops, quads = [], [], []
-    with _LOCK:
-        for change, new in prepared:
-            revision, more_ops, more_quads = _plan(
-                store, change.tag, change.kind, new, agent, change.if_match, reason, None
-            )
-            if more_ops or more_quads:
-                revisions.append(revision)
-                ops += more_ops
-                quads += more_quads
-        if ops or quads:
-            _run(store, ops, quads)
-    return revisions
+    for _ in range(ATTEMPTS):
+        with _LOCK:
+            revisions, write = [], Write()
+            for change, new in prepared:
+                revision, more = _plan(
+                    store, change.tag, change.kind, new, agent, change.if_match, reason, None
+                )
+                if more:
+                    revisions.append(revision)
+                    write += more
+            if _run_write(store, write):
+                return revisions
+    raise _busy(", ".join(change.tag for change in changes))
 
 
 # --------------------------------------------------------------------- checking the graph
@@ -325,11 +330,20 @@ def _apply(
     data_digest: str | None,
 ) -> Revision:
     _check_writable(store)
-    with _LOCK:
-        revision, ops, quads = _plan(store, tag, kind, new, agent, if_match, reason, data_digest)
-        if ops or quads:
-            _run(store, ops, quads)
-        return revision
+    for _ in range(ATTEMPTS):
+        with _LOCK:
+            revision, write = _plan(store, tag, kind, new, agent, if_match, reason, data_digest)
+            if _run_write(store, write):
+                return revision
+    raise _busy(tag)
+
+
+def _busy(tags: str) -> Conflict:
+    return Conflict(
+        f"La fiche « {tags} » est modifiée ailleurs au même moment : rien n'a été enregistré, "
+        "réessayez.",
+        detail={"tag": tags},
+    )
 
 
 def _check_writable(store: Store) -> None:
@@ -349,9 +363,9 @@ def _plan(
     if_match: str | None,
     reason: str | None,
     data_digest: str | None,
-) -> tuple[Revision, list[str], list[ox.Quad]]:
+) -> tuple[Revision, Write]:
     """Check a write against the store (under _LOCK) and return its revision and what to
-    run: operations and quads to insert (none when nothing changes)."""
+    run (nothing when nothing changes), conditional on the fiche's head read here."""
     iris = Iris(store.base)
     fiche = N(iris.fiche(tag))
     exists = store.has_graph(fiche.value)
@@ -360,10 +374,11 @@ def _plan(
     current = {q.triple for q in store.match(None, None, None, fiche)}
     added = (new or set()) - current
     removed = current - (new or set())
-    number = history.head_number(store, tag)
+    head = history.head(store, tag)
+    number = history.number(head)
     if kind == "replace" and not added and not removed:
         ops = _digest_ops(iris, tag, data_digest) if data_digest is not None else []
-        return history.revision(store, tag, number), ops, []
+        return history.revision(store, tag, number), Write(ops=ops)
     revision = Revision(
         tag=tag,
         number=number + 1,
@@ -376,10 +391,9 @@ def _plan(
         added=len(added),
         removed=len(removed),
     )
-    ops = [f"DROP SILENT GRAPH {fiche}", f"DROP SILENT GRAPH {N(iris.tombstone(tag))}"]
     hist = N(iris.history(tag))
-    for p in ("last", "totalItems"):
-        ops.append(f"DELETE WHERE {{ GRAPH {hist} {{ {hist} {N(AS[p])} ?o }} }}")
+    drops = [fiche, N(iris.tombstone(tag))]
+    deletes = [f"GRAPH {hist} {{ {hist} {N(AS.totalItems)} ?o }}"]
     quads = [ox.Quad(t.subject, t.predicate, t.object, fiche) for t in new or ()]
     # A creation by an import names its file's digest instead of reifying its triples.
     source = data_digest if kind == "create" else None
@@ -390,8 +404,10 @@ def _plan(
         # back a fiche retired on the web.
         quads += history.tombstone(iris, revision, _title(current))
     elif data_digest is not None:
-        ops += _digest_ops(iris, tag, data_digest)
-    return revision, ops, quads
+        deletes.append(f"GRAPH {META_GRAPH} {{ {hist} {DATA_DIGEST} ?o }}")
+        quads.append(ox.Quad(hist, DATA_DIGEST, ox.Literal(data_digest), META_GRAPH))
+    write = Write(drops, deletes, quads, {hist: head}, [N(revision.iri)])
+    return revision, write
 
 
 def _check_state(store: Store, tag: str, kind: str, exists: bool) -> None:
@@ -448,13 +464,108 @@ def _run(store: Store, ops: list[str], quads: list[ox.Quad]) -> None:
     store.update(" ;\n".join(ops))
 
 
-#: Raise the write count inside the update itself (no read before: atomic on any server).
-COUNT_WRITE = (
-    f"DELETE {{ GRAPH {META_GRAPH} {{ {META} {WRITES} ?n }} }} "
-    f"INSERT {{ GRAPH {META_GRAPH} {{ {META} {WRITES} ?next }} }} "
-    f"WHERE {{ OPTIONAL {{ GRAPH {META_GRAPH} {{ {META} {WRITES} ?n }} }} "
-    "BIND(COALESCE(?n + 1, 1) AS ?next) }"
-)
+def _count_write(guard: str = "") -> str:
+    """Raise the write count inside the update itself (no read before: atomic on any
+    server), if the `guard` pattern matches."""
+    return (
+        f"DELETE {{ GRAPH {META_GRAPH} {{ {META} {WRITES} ?n }} }} "
+        f"INSERT {{ GRAPH {META_GRAPH} {{ {META} {WRITES} ?next }} }} "
+        f"WHERE {{ {guard} OPTIONAL {{ GRAPH {META_GRAPH} {{ {META} {WRITES} ?n }} }} "
+        "BIND(COALESCE(?n + 1, 1) AS ?next) }"
+    )
+
+
+COUNT_WRITE = _count_write()
+
+#: Times a write is planned again when another process changed its fiche between the
+#: reading and the writing: without If-Match on the new state, with it a 412 at once.
+ATTEMPTS = 5
+
+
+@dataclass
+class Write:
+    """What a write runs: the graphs it replaces, the patterns it deletes and the quads it
+    inserts for new `revisions`, if each history's head (`as:last`, None for none) is still
+    the one read (`heads`); or only bookkeeping operations (`ops`: no fiche changes)."""
+
+    drops: list[ox.NamedNode] = field(default_factory=list)
+    deletes: list[str] = field(default_factory=list)
+    quads: list[ox.Quad] = field(default_factory=list)
+    heads: dict[ox.NamedNode, ox.NamedNode | None] = field(default_factory=dict)
+    revisions: list[ox.NamedNode] = field(default_factory=list)
+    ops: list[str] = field(default_factory=list)
+
+    def __iadd__(self, other: Write) -> Write:
+        self.ops += other.ops
+        self.drops += other.drops
+        self.deletes += other.deletes
+        self.quads += other.quads
+        self.heads |= other.heads
+        self.revisions += other.revisions
+        return self
+
+    def __bool__(self) -> bool:
+        return bool(self.ops or self.revisions)
+
+
+def _run_write(store: Store, write: Write) -> bool:
+    """Apply a write in one request, conditional on the heads it read; return whether it
+    took effect (False: another process wrote one of its fiches first, nothing changed).
+
+    Several processes may share a SPARQL server, and a lock of one process does not stop
+    another from writing between our reading and our writing. So the request is:
+
+    1. the new quads, by INSERT DATA, into pending graphs of this write only (an INSERT
+       template that large is slow on Virtuoso, and refused past a few thousand triples);
+    2. the claim: one operation that deletes each history's `as:last` that was read (a
+       fiche without history: none must have appeared) and marks each new revision with a
+       token of this write, in the bookkeeping graph — or matches nothing;
+    3. the deletions, the moves from the pending graphs and the write count, each
+       conditional on the mark; then the pending graphs dropped.
+
+    The mark stays, so that asking for it afterwards says whether this write took effect.
+
+    The embedded store is written by one process only, under _LOCK: its writes need no
+    condition (and a condition cannot drop a graph, which Oxigraph keeps when emptied).
+    """
+    if isinstance(store, EmbeddedStore) or not write.revisions:
+        lasts = [f"DELETE WHERE {{ GRAPH {h} {{ {h} {N(AS.last)} ?o }} }}" for h in write.heads]
+        ops = [f"DROP SILENT GRAPH {g}" for g in write.drops] + lasts
+        ops += [f"DELETE WHERE {{ {p} }}" for p in write.deletes]
+        if ops or write.ops or write.quads:
+            _run(store, [*ops, *write.ops], write.quads)
+        return True
+    token = ox.Literal(uuid.uuid4().hex)
+    marked = f"GRAPH {META_GRAPH} {{ {write.revisions[0]} {WRITE_ID} {token} }}"
+    graphs = list(dict.fromkeys(q.graph_name for q in write.quads))
+    pending = {g: ox.NamedNode(f"{PENDING}{token.value}:{i}") for i, g in enumerate(graphs)}
+    staged = [ox.Quad(q.subject, q.predicate, q.object, pending[q.graph_name]) for q in write.quads]
+    ops = [*write.ops, *insert(store, staged), _claim(write, token)]
+    patterns = [f"GRAPH {g} {{ ?s ?p ?o }}" for g in write.drops] + write.deletes
+    ops += [f"DELETE {{ {p} }} WHERE {{ {marked} {p} }}" for p in patterns]
+    ops += [
+        f"INSERT {{ GRAPH {g} {{ ?s ?p ?o }} }} WHERE {{ {marked} GRAPH {p} {{ ?s ?p ?o }} }}"
+        for g, p in pending.items()
+    ]
+    ops.append(_count_write(marked))
+    ops += [f"DROP SILENT GRAPH {p}" for p in pending.values()]
+    store.update(" ;\n".join(ops))
+    return bool(store.query(f"ASK {{ {marked} }}"))
+
+
+def _claim(write: Write, token: ox.Literal) -> str:
+    """The operation that takes the heads a write read, or does nothing if one moved."""
+    deletes, where = [], []
+    for hist, head in write.heads.items():
+        last = f"{hist} {N(AS.last)}"
+        if head is None:
+            where.append(f"FILTER NOT EXISTS {{ GRAPH {hist} {{ {last} ?last }} }}")
+        else:
+            deletes.append(f"GRAPH {hist} {{ {last} {head} }}")
+            where.append(f"GRAPH {hist} {{ {last} {head} }}")
+    marks = " ".join(f"{rev} {WRITE_ID} {token} ." for rev in write.revisions)
+    delete = f"DELETE {{ {' '.join(deletes)} }} " if deletes else ""
+    return f"{delete}INSERT {{ GRAPH {META_GRAPH} {{ {marks} }} }} WHERE {{ {' '.join(where)} }}"
 
 
 def insert(store: Store, quads: list[ox.Quad]) -> list[str]:
