@@ -30,6 +30,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from itertools import pairwise
 from pathlib import Path
@@ -71,7 +72,11 @@ def queries(tag: str) -> dict[str, str]:
 
 
 def rss_mb(pid: int | str = "self") -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:  # the process ended
+        return 0.0
+    for line in status.splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
@@ -81,6 +86,41 @@ def peak_mb() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return max(own, children) / 1024
+
+
+class TreeRss(threading.Thread):
+    """The peak of the summed RSS of this process and all its descendants (the load's
+    validating workers and their forkserver), sampled every 50 ms."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.peak, self.running = 0.0, True
+
+    def run(self) -> None:
+        while self.running:
+            self.peak = max(self.peak, sum(rss_mb(pid) for pid in _tree(os.getpid())))
+            time.sleep(0.05)
+
+    def stop(self) -> float:
+        self.running = False
+        self.join()
+        return self.peak
+
+
+def _tree(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
 
 
 def timed(fn, reps: int = 3) -> float:
@@ -105,7 +145,7 @@ def rate(client, urls: list[str], seconds: float = 3.0, **headers) -> float:
 # -- one backend at one size, in its own process -------------------------------------------
 
 
-def run_one(n: int, backend: str, work: Path) -> dict:
+def run_one(n: int, backend: str, work: Path, only: str = "") -> dict:
     from memoires_ld import config
     from memoires_ld.bulkload import Cache, load_files
     from memoires_ld.store import open_configured
@@ -127,9 +167,12 @@ def run_one(n: int, backend: str, work: Path) -> dict:
     try:
         store = open_configured(settings, writable=True)
         cache = Cache(folder / "instance" / "validation-cache.sqlite")
+        sampler = TreeRss()
+        sampler.start()
         start = time.perf_counter()
         done = load_files(store, files, jobs=2, cache=cache)
         out["load_s"] = time.perf_counter() - start
+        out["load_tree_peak_rss_mb"] = sampler.stop()
         assert len(done.added) == n and not done.invalid, (len(done.added), done.invalid[:1])
         out["load_per_s"] = n / out["load_s"]
         out["load_peak_rss_mb"] = peak_mb()
@@ -139,6 +182,9 @@ def run_one(n: int, backend: str, work: Path) -> dict:
         assert len(again.unchanged) == n and again.validated == 0
         cache.close()
         del store
+        out["loadavg"] = os.getloadavg()[0]
+        if only == "load":
+            return out
 
         start = time.perf_counter()
         app = create_app(settings)
@@ -174,6 +220,7 @@ ROWS = [
     ("load_s", "import + validate + store, s", False),
     ("reload_s", "same load again (cached verdicts), s", False),
     ("load_peak_rss_mb", "peak RSS during the load, MB", False),
+    ("load_tree_peak_rss_mb", "peak RSS during the load, all processes summed, MB", False),
     ("start_s", "start (create_app on the loaded store), s", False),
     ("fiche_html_per_s", "fiche page HTML, req/s (1 thread)", True),
     ("fiche_ttl_per_s", "fiche Turtle, req/s (1 thread)", True),
@@ -225,10 +272,13 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=Path("/tmp/memoires-scale"))
     parser.add_argument("--out", type=Path, default=BENCH / "scale-results.json")
     parser.add_argument("--backends", default="embedded,virtuoso")
+    parser.add_argument(
+        "--only", choices=["load"], default="", help="measure only the load (and the re-load)"
+    )
     parser.add_argument("--one", nargs=2, metavar=("N", "BACKEND"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(int(args.one[0]), args.one[1], args.work)))
+        print(json.dumps(run_one(int(args.one[0]), args.one[1], args.work, args.only)))
         return 0
     results = json.loads(args.out.read_text()) if args.out.exists() else []
     for n in args.sizes:
@@ -239,7 +289,8 @@ def main() -> int:
             print(f"{n} synthetic fiches written in {time.perf_counter() - start:.0f} s")
         for backend in args.backends.split(","):
             done = subprocess.run(
-                [sys.executable, __file__, "--one", str(n), backend, "--work", str(args.work)],
+                [sys.executable, __file__, "--one", str(n), backend, "--work", str(args.work)]
+                + (["--only", args.only] if args.only else []),
                 capture_output=True,
                 text=True,
                 env=os.environ | {"PYTHONHASHSEED": "0"},

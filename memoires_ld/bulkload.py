@@ -18,6 +18,7 @@ import multiprocessing
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -28,7 +29,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from . import __version__, datadir, shape_check, validation
 from .history import META_GRAPH
 from .iris import Iris
-from .loading import FicheFile, fiche_quads
+from .loading import FicheFile, file_digest, new_fiche
 from .resources import folder
 from .store import Store
 
@@ -36,6 +37,8 @@ from .store import Store
 #: retire a fiche it knows that is not in data/).
 LOAD_DIGEST = ox.NamedNode("urn:x-memoires-ld:load-digest")
 CACHE = "validation-cache.sqlite"
+#: Bytes of N-Quads handed to the store at a time (new fiches, ~15 KB each).
+LOAD_BYTES = 32_000_000
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
@@ -74,11 +77,11 @@ def rules_digest() -> str:
     return digest.hexdigest()[:16]
 
 
-def read_graph(path: Path, base: str) -> Graph:
-    """A fiche file as an rdflib graph, parsed by pyoxigraph (3× faster than rdflib's)."""
+def read_graph(triples: Iterable[ox.Quad | ox.Triple]) -> Graph:
+    """Triples parsed by pyoxigraph (3× faster than rdflib's parser) as an rdflib graph."""
     graph = Graph(bind_namespaces="none")
-    for quad in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=base):
-        graph.add((_term(quad.subject), URIRef(quad.predicate.value), _term(quad.object)))
+    for t in triples:
+        graph.add((_term(t.subject), URIRef(t.predicate.value), _term(t.object)))
     return graph
 
 
@@ -93,23 +96,49 @@ def _term(term):
     return Literal(term.value, datatype=None if datatype == XSD_STRING else URIRef(datatype))
 
 
-def _start_worker() -> None:
+@dataclass(frozen=True)
+class Job:
+    """One file for a worker: check it (unless its verdict is cached), and build the
+    N-Quads that store it if it is new."""
+
+    tag: str
+    path: str
+    digest: str
+    check: bool
+    build: bool
+
+
+#: What every job of one load shares (set in each worker by `_start_worker`).
+_load: dict = {}
+
+
+def _start_worker(base: str, reason: str, at: datetime) -> None:
     # In these processes only: keep rdf:HTML literals as text. rdflib parses each into a
     # DOM with html5rdf (half the cost of reading a fiche), and no shape looks inside.
     rdflib.term._toPythonMapping[URIRef(str(rdflib.RDF.HTML))] = str
     shape_check.compiled()  # the shapes, read and compiled once per process
+    _load.update(iris=Iris(base), base=base, reason=reason, at=at)
 
 
-def _check(job: tuple[str, str, str, str]) -> Verdict:
-    """A file's verdict: the compiled shapes when the fiche surely conforms (~1 ms), else
-    pyshacl (~10 ms), which decides and writes the report."""
-    tag, path, digest, base = job
-    quads = ox.parse(path=path, format=ox.RdfFormat.TURTLE, base_iri=base)
-    if shape_check.surely_conforms(quads):
-        return Verdict(tag, Path(path), digest, True)
-    report = validation.validate(read_graph(Path(path), base))
-    summary = "" if report.conforms else json.dumps(validation.report_summary(report))
-    return Verdict(tag, Path(path), digest, report.conforms, summary)
+def _work(job: Job) -> tuple[Verdict, bytes]:
+    """A file's verdict, and if it is new and conforms, its N-Quads (loading.new_fiche).
+
+    The file is parsed once. The verdict: the compiled shapes when the fiche surely
+    conforms (~1 ms), else pyshacl (~10 ms), which decides and writes the report.
+    """
+    path = Path(job.path)
+    triples = list(ox.parse(path=job.path, format=ox.RdfFormat.TURTLE, base_iri=_load["base"]))
+    verdict = Verdict(job.tag, path, job.digest, True, cached=not job.check)
+    if job.check and not shape_check.surely_conforms(triples):
+        report = validation.validate(read_graph(triples))
+        summary = "" if report.conforms else json.dumps(validation.report_summary(report))
+        verdict = Verdict(job.tag, path, job.digest, report.conforms, summary)
+    if not (verdict.conforms and job.build):
+        return verdict, b""
+    f = FicheFile(job.tag, path, job.digest)
+    reason, at = _load["reason"], _load["at"]
+    quads = new_fiche(_load["iris"], f, triples, reason=reason, digest_key=LOAD_DIGEST, at=at)
+    return verdict, ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
 
 
 class Cache:
@@ -143,42 +172,11 @@ class Cache:
         self.db.close()
 
 
-def validate_files(
-    files: Iterable[Path], base: str, *, jobs: int = 0, cache: Cache | None = None
-) -> Iterator[Verdict]:
-    """Each file's verdict, from the cache or from `jobs` worker processes (0: one per core)."""
-    jobs = jobs or multiprocessing.cpu_count()
-    todo = []
-    for path in files:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        known = cache.get(cache.key(digest, base)) if cache is not None else None
-        if known is not None:
-            yield Verdict(path.stem, path, digest, *known, cached=True)
-        else:
-            todo.append((path.stem, str(path), digest, base))
-    if not todo:
-        return
-    context = multiprocessing.get_context("forkserver")
-    with context.Pool(jobs, initializer=_start_worker) as pool:
-        pending = []
-        for verdict in pool.imap(_check, todo, chunksize=16):
-            pending.append((cache.key(verdict.digest, base), verdict) if cache else None)
-            if cache is not None and len(pending) >= 1000:
-                cache.put(pending)
-                pending = []
-            yield verdict
-        if cache is not None and pending:
-            cache.put(pending)
-
-
-# -- loading ------------------------------------------------------------------------------
-
-
 def load_files(
     store: Store, files: list[Path], *, jobs: int = 0, cache: Cache | None = None
 ) -> Loaded:
     """Validate and store fiche files (TAG.ttl, IRIs relative to the store's base)."""
-    from .writes import COUNT_WRITE, IMPORT_AGENT, replace_fiche
+    from .writes import COUNT_WRITE, IMPORT_AGENT, now, replace_fiche
 
     iris = Iris(store.base)
     existing = {iris.tag_of(g.value) for g in store.published_graphs()} - {None}
@@ -188,22 +186,49 @@ def load_files(
     }
     done = Loaded()
     changed: list[Verdict] = []
+    todo: list[Job] = []
 
-    def new_fiches() -> Iterator[FicheFile]:
-        for verdict in validate_files(files, store.base, jobs=jobs, cache=cache):
-            done.validated += not verdict.cached
-            if not verdict.conforms:
-                done.invalid.append(verdict)
-            elif known.get(verdict.tag) == verdict.digest:
-                done.unchanged.append(verdict.tag)
-            elif verdict.tag in existing:
-                changed.append(verdict)
-            else:
-                done.added.append(verdict.tag)
-                yield FicheFile(verdict.tag, verdict.path, verdict.digest)
+    def sort(verdict: Verdict) -> bool:
+        """File the verdict; True if the fiche is new and conforms (to be added)."""
+        done.validated += not verdict.cached
+        if not verdict.conforms:
+            done.invalid.append(verdict)
+        elif known.get(verdict.tag) == verdict.digest:
+            done.unchanged.append(verdict.tag)
+        elif verdict.tag in existing:
+            changed.append(verdict)
+        else:
+            done.added.append(verdict.tag)
+            return True
+        return False
+
+    for path in files:
+        digest = file_digest(path)
+        cached = cache.get(cache.key(digest, store.base)) if cache is not None else None
+        new = path.stem not in existing
+        if cached is None:
+            todo.append(Job(path.stem, str(path), digest, check=True, build=new))
+        elif cached[0] and new:  # conforms (cached), not stored yet: a worker builds it
+            todo.append(Job(path.stem, str(path), digest, check=False, build=True))
+        else:
+            sort(Verdict(path.stem, path, digest, *cached, cached=True))
 
     reason = "Chargée par memoires-ld load."
-    store.load(fiche_quads(store.base, new_fiches(), reason=reason, digest_key=LOAD_DIGEST))
+
+    def chunks() -> Iterator[bytes]:
+        """The new fiches' N-Quads, joined into chunks of about LOAD_BYTES."""
+        parts, size = [], 0
+        for verdict, nquads in _run(todo, store.base, reason, now(), jobs, cache):
+            if sort(verdict) and nquads:
+                parts.append(nquads)
+                size += len(nquads)
+                if size >= LOAD_BYTES:
+                    yield b"".join(parts)
+                    parts, size = [], 0
+        if parts:
+            yield b"".join(parts)
+
+    store.load_nquads(chunks())
     if done.added:
         store.update(COUNT_WRITE)  # a new version: caches and ETags move on
     for verdict in changed:
@@ -217,3 +242,25 @@ def load_files(
         )
         done.replaced.append(verdict.tag)
     return done
+
+
+def _run(
+    todo: list[Job], base: str, reason: str, at: datetime, jobs: int, cache: Cache | None
+) -> Iterator[tuple[Verdict, bytes]]:
+    """The jobs' results from `jobs` worker processes (0: one per core), in order; the
+    verdicts found now are kept in the cache, 1,000 at a time."""
+    if not todo:
+        return
+    context = multiprocessing.get_context("forkserver")
+    initargs = (base, reason, at)
+    with context.Pool(jobs or multiprocessing.cpu_count(), _start_worker, initargs) as pool:
+        pending = []
+        for verdict, nquads in pool.imap(_work, todo, chunksize=16):
+            if cache is not None and not verdict.cached:
+                pending.append((cache.key(verdict.digest, base), verdict))
+                if len(pending) >= 1000:
+                    cache.put(pending)
+                    pending = []
+            yield verdict, nquads
+        if cache is not None and pending:
+            cache.put(pending)

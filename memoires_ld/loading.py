@@ -11,6 +11,7 @@ to batch.
 from __future__ import annotations
 
 import hashlib
+import os
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -83,25 +84,65 @@ def fiche_quads(
     digest_key: ox.NamedNode,
     at: datetime | None = None,
 ) -> Iterator[ox.Quad]:
-    """Each fiche's quads, its first revision and its file's digest, batch by batch."""
-    from .writes import IMPORT_AGENT, now
+    """Each fiche's quads, its first revision and its file's digest, fiche after fiche."""
+    from .writes import now
 
-    iris = Iris(base)
-    at = at or now()
+    iris, at = Iris(base), at or now()
     for f in files:
-        fiche = N(iris.fiche(f.tag))
-        quads = set(parse_file(f.path, base, fiche))
-        yield from quads
-        revision = Revision(
-            tag=f.tag,
-            number=1,
-            iri=str(iris.revision(f.tag, 1)),
-            kind="create",
-            agent=IMPORT_AGENT,
-            agent_iri=str(iris.user(IMPORT_AGENT)),
-            at=at,
-            reason=reason,
-            added=len(quads),
-        )
-        yield from history.record(iris, revision, [], [], source_digest=f.digest)
-        yield ox.Quad(N(iris.history(f.tag)), digest_key, ox.Literal(f.digest), META_GRAPH)
+        parsed = ox.parse(path=str(f.path), format=ox.RdfFormat.TURTLE, base_iri=base)
+        yield from new_fiche(iris, f, parsed, reason=reason, digest_key=digest_key, at=at)
+
+
+def new_fiche(
+    iris: Iris,
+    f: FicheFile,
+    triples: Iterable[ox.Quad | ox.Triple],
+    *,
+    reason: str,
+    digest_key: ox.NamedNode,
+    at: datetime,
+) -> list[ox.Quad]:
+    """The quads that store a new fiche: its triples in its graph, its first revision (by
+    "import") and its file's digest. Blank nodes get fresh random labels here (the kernel's
+    randomness, not a generator that processes forked from one parent would share), so
+    that two fiches' blank nodes never meet, whichever process built them."""
+    from .writes import IMPORT_AGENT
+
+    fiche = N(iris.fiche(f.tag))
+    fresh: dict[ox.BlankNode, ox.BlankNode] = {}
+    quads = {
+        ox.Quad(_fresh(t.subject, fresh), t.predicate, _fresh(t.object, fresh), fiche)
+        for t in triples
+    }
+    revision = Revision(
+        tag=f.tag,
+        number=1,
+        iri=str(iris.revision(f.tag, 1)),
+        kind="create",
+        agent=IMPORT_AGENT,
+        agent_iri=str(iris.user(IMPORT_AGENT)),
+        at=at,
+        reason=reason,
+        added=len(quads),
+    )
+    recorded = history.record(iris, revision, [], [], source_digest=f.digest)
+    return [
+        *quads,
+        *(
+            ox.Quad(_fresh(q.subject, fresh), q.predicate, _fresh(q.object, fresh), q.graph_name)
+            for q in recorded
+        ),
+        ox.Quad(N(iris.history(f.tag)), digest_key, ox.Literal(f.digest), META_GRAPH),
+    ]
+
+
+def _fresh(term, labels: dict[ox.BlankNode, ox.BlankNode]):
+    """`term`, a blank node replaced by its fresh one (128 random bits from the kernel)."""
+    if not isinstance(term, ox.BlankNode):
+        return term
+    found = labels.get(term)
+    if found is None:
+        # The top bit set: 32 hex digits, kept by Oxigraph as a number, not a string.
+        label = int.from_bytes(os.urandom(16)) | 1 << 127
+        found = labels[term] = ox.BlankNode(f"{label:x}")
+    return found

@@ -101,6 +101,11 @@ class Store:
         """Add many quads fast, without a transaction: a new store, a bulk load."""
         raise NotImplementedError
 
+    def load_nquads(self, chunks: Iterable[bytes]) -> None:
+        """`load` quads written as N-Quads, chunk by chunk (whole lines; the same blank node
+        label in two chunks may or may not be the same node: keep them apart)."""
+        self.load(q for chunk in chunks for q in ox.parse(chunk, format=ox.RdfFormat.N_QUADS))
+
     def close(self) -> None:
         """Release what the store holds open (idempotent)."""
 
@@ -215,6 +220,15 @@ class EmbeddedStore(Store):
         quads = iter(quads)
         while chunk := list(islice(quads, LOAD_CHUNK)):
             self.ox.bulk_extend(chunk)
+        self.ox.flush()
+
+    def load_nquads(self, chunks: Iterable[bytes]) -> None:
+        # One `bulk_load` per chunk of many fiches (bulkload.LOAD_BYTES): parsed and
+        # written in Rust, no Python object per quad (10k fiches: 322 fiches/s end to end,
+        # 275 with `bulk_extend` over `ox.parse` of the same chunks). It gives blank nodes
+        # new labels, the same within a chunk.
+        for chunk in chunks:
+            self.ox.bulk_load(input=chunk, format=ox.RdfFormat.N_QUADS)
         self.ox.flush()
 
     def close(self) -> None:
