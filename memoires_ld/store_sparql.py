@@ -2,6 +2,7 @@
 
     STORE = "sparql+http://127.0.0.1:8890/sparql"   # queries (and updates, by default)
     STORE_UPDATE_URL = ""                           # when updates go elsewhere (Fuseki /update)
+    STORE_GSP_URL = ""                              # Graph Store Protocol, for loads
 
 What the server must do: answer SPARQL 1.1 queries over a default graph that is the union
 of its named graphs (Virtuoso, GraphDB, Neptune, QLever do; Fuseki with
@@ -24,7 +25,10 @@ How the rest of the code stays unaware of the server:
 * the store's version is its id and the write counter kept in the bookkeeping graph, raised
   by each write's own update request; it is read again at most every `VERSION_TTL` seconds
   (and at once after a write through this object), so writes by another process show after
-  that delay.
+  that delay;
+* loads (`load`) go by the Graph Store Protocol when `STORE_GSP_URL` is set: one
+  `POST ?graph=<iri>` of N-Triples per graph (several in flight), else by INSERT DATA
+  requests of `load_quads` quads. Fiche writes are always SPARQL Update (writes.py).
 
 Engine quirks stay in adapters chosen by the URL's scheme (`virtuoso+http://…`:
 store_virtuoso.py); `sparql+http` uses the protocols only.
@@ -36,6 +40,7 @@ import re
 import time
 import weakref
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -51,6 +56,9 @@ STAMP = ox.NamedNode("urn:x-memoires-ld:stamp")
 VERSION_TTL = 1.0
 #: Graphs read per query when the whole data is read (dumps).
 GRAPHS_PER_QUERY = 500
+#: Quads gathered before a load sends them, one Graph Store request per graph.
+GSP_BATCH = 20_000
+GSP_CONNECTIONS = 4
 
 RESULTS_XML = "application/sparql-results+xml"
 N_TRIPLES = "application/n-triples"
@@ -95,6 +103,7 @@ class SparqlStore(Store):
         self._genid_nt = re.compile(rb"<" + genid + rb"([A-Za-z0-9_]+)>")
         self._version: tuple[float, str] | None = None
         self._id: str | None = None
+        self._loaders: ThreadPoolExecutor | None = None
         weakref.finalize(self, self.http.close)  # the kept-alive connections go with the store
 
     def __repr__(self) -> str:
@@ -245,9 +254,14 @@ class SparqlStore(Store):
     #: Quads per INSERT DATA request of a load: several fiches each, yet small enough for
     #: servers that compile a request into code (Virtuoso without its adapter: ~1,000).
     load_quads = 500
+    #: Graph Store requests of a load in flight at once (each on its own connection).
+    gsp_connections = GSP_CONNECTIONS
 
     def load(self, quads: Iterable[ox.Quad]) -> None:
-        """INSERT DATA requests of `load_quads` quads each."""
+        """Graph Store POSTs if `gsp_url` is set, else INSERT DATA requests of `load_quads`
+        quads each."""
+        if self.gsp_url:
+            return self.load_graphs(quads)
         from .writes import insert
 
         batch: list[ox.Quad] = []
@@ -258,6 +272,53 @@ class SparqlStore(Store):
                 batch = []
         if batch:
             self.update(" ;\n".join(insert(self, batch)))
+
+    def load_graphs(self, quads: Iterable[ox.Quad]) -> None:
+        """Graph Store Protocol (SPARQL 1.1 GSP §5.5): each graph's triples POSTed (added
+        to what it holds) as N-Triples to `gsp_url?graph=<iri>`, by batches of at least
+        GSP_BATCH quads (one request per graph of the batch, `gsp_connections` at once).
+        The data's default graph goes to its named graph (DEFAULT_GRAPH), as with Update."""
+        if self._loaders is None:  # kept: its threads' connections serve the next load
+            self._loaders = ThreadPoolExecutor(self.gsp_connections, "memoires-ld-gsp")
+            weakref.finalize(self, self._loaders.shutdown)
+        by_graph: dict[ox.NamedNode, list[ox.Triple]] = {}
+        size = 0
+        try:
+            for quad in quads:
+                quad = self._as_stored(quad)
+                by_graph.setdefault(quad.graph_name, []).append(quad.triple)
+                size += 1
+                if size >= GSP_BATCH:
+                    list(self._loaders.map(self._post_graph, by_graph.items()))
+                    by_graph, size = {}, 0
+            list(self._loaders.map(self._post_graph, by_graph.items()))
+        finally:
+            self._version = None
+
+    def _post_graph(self, item: tuple[ox.NamedNode, list[ox.Triple]]) -> None:
+        graph, triples = item
+        body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+        separator = "&" if "?" in self.gsp_url else "?"
+        url = f"{self.gsp_url}{separator}{urlencode({'graph': graph.value})}"
+        response = self.http.post(url, body, {"Content-Type": N_TRIPLES})
+        self.check(response)
+        if response.status >= 300:
+            message = response.body[:2000].decode("utf-8", "replace")
+            raise StoreError(
+                f"Le Graph Store ({self.gsp_url}) a répondu {response.status} pour le graphe "
+                f"{graph.value} : {message}"
+            )
+
+    def _as_stored(self, quad: ox.Quad) -> ox.Quad:
+        """The quad as the store keeps it: skolemised, the default graph named."""
+        s, o, g = quad.subject, quad.object, quad.graph_name
+        if isinstance(s, ox.BlankNode):
+            s = ox.NamedNode(self.genid + s.value)
+        if isinstance(o, ox.BlankNode):
+            o = ox.NamedNode(self.genid + o.value)
+        if isinstance(g, ox.DefaultGraph):
+            g = DEFAULT_GRAPH
+        return ox.Quad(s, quad.predicate, o, g)
 
     def clear(self) -> None:
         """Drop every graph of ours (a load that did not finish; tests)."""

@@ -112,17 +112,6 @@ class VirtuosoStore(SparqlStore):
         path.chmod(0o644)
         return path
 
-    def _as_stored(self, quad: ox.Quad) -> ox.Quad:
-        """The quad as the store keeps it: skolemised, the default graph named."""
-        s, o, g = quad.subject, quad.object, quad.graph_name
-        if isinstance(s, ox.BlankNode):
-            s = ox.NamedNode(self.genid + s.value)
-        if isinstance(o, ox.BlankNode):
-            o = ox.NamedNode(self.genid + o.value)
-        if isinstance(g, ox.DefaultGraph):
-            g = DEFAULT_GRAPH
-        return ox.Quad(s, quad.predicate, o, g)
-
     def sql(self, *statements: str) -> str:
         """Run SQL as dba through isql-vt (the password on stdin, never on a command line)."""
         if shutil.which(ISQL) is None:

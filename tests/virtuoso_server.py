@@ -62,11 +62,17 @@ class Virtuoso:
         """The authenticated SPARQL endpoint (queries and updates, Digest auth)."""
         return f"http://127.0.0.1:{self.http_port}/sparql-auth"
 
-    def settings(self, adapter: bool = True) -> dict:
-        """The app's STORE settings for this server."""
+    @property
+    def gsp(self) -> str:
+        """The authenticated Graph Store Protocol endpoint (Digest auth, like /sparql-auth)."""
+        return f"http://127.0.0.1:{self.http_port}/sparql-graph-crud-auth"
+
+    def settings(self, adapter: bool = True, gsp: bool = False) -> dict:
+        """The app's STORE settings for this server (loads by Graph Store POSTs if `gsp`)."""
         scheme = "virtuoso+http" if adapter else "sparql+http"
         return {
             "STORE": f"{scheme}://127.0.0.1:{self.http_port}/sparql-auth",
+            "STORE_GSP_URL": self.gsp if gsp else "",
             "STORE_USER": USER,
             "STORE_PASSWORD": self.password,
             "VIRTUOSO_ISQL": self.isql,
