@@ -529,11 +529,7 @@ def _run_write(store: Store, write: Write) -> bool:
     condition (and a condition cannot drop a graph, which Oxigraph keeps when emptied).
     """
     if isinstance(store, EmbeddedStore) or not write.revisions:
-        lasts = [f"DELETE WHERE {{ GRAPH {h} {{ {h} {N(AS.last)} ?o }} }}" for h in write.heads]
-        ops = [f"DROP SILENT GRAPH {g}" for g in write.drops] + lasts
-        ops += [f"DELETE WHERE {{ {p} }}" for p in write.deletes]
-        if ops or write.ops or write.quads:
-            _run(store, [*ops, *write.ops], write.quads)
+        _run_plain(store, write)
         return True
     token = ox.Literal(uuid.uuid4().hex)
     marked = f"GRAPH {META_GRAPH} {{ {write.revisions[0]} {WRITE_ID} {token} }}"
@@ -551,6 +547,15 @@ def _run_write(store: Store, write: Write) -> bool:
     ops += [f"DROP SILENT GRAPH {p}" for p in pending.values()]
     store.update(" ;\n".join(ops))
     return bool(store.query(f"ASK {{ {marked} }}"))
+
+
+def _run_plain(store: Store, write: Write) -> None:
+    """Apply a write in one request, whatever the heads (under _LOCK, one process)."""
+    lasts = [f"DELETE WHERE {{ GRAPH {h} {{ {h} {N(AS.last)} ?o }} }}" for h in write.heads]
+    ops = [f"DROP SILENT GRAPH {g}" for g in write.drops] + lasts
+    ops += [f"DELETE WHERE {{ {p} }}" for p in write.deletes]
+    if ops or write.ops or write.quads:
+        _run(store, [*ops, *write.ops], write.quads)
 
 
 def _claim(write: Write, token: ox.Literal) -> str:
