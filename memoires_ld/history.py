@@ -360,7 +360,11 @@ def get_tombstone(store: Store, tag: str) -> Tombstone | None:
 
 def state(store: Store, tag: str) -> str | None:
     """The state of a fiche, as its ETags start: a digest of its latest revision's IRI."""
-    last = head(store, tag)
+    return state_of(head(store, tag))
+
+
+def state_of(last: ox.NamedNode | None) -> str | None:
+    """The state a fiche is in when `last` is its latest revision (None: no revision)."""
     return hashlib.sha256(last.value.encode()).hexdigest()[:16] if last is not None else None
 
 

@@ -67,6 +67,7 @@ _FORM = re.compile(
     re.IGNORECASE,
 )
 _BNODE = re.compile(rb"<bnode>([^<]*)</bnode>")
+_ROLLED_BACK = re.compile(r"\b40001\b")
 
 
 class StoreError(MemoiresError):
@@ -74,6 +75,14 @@ class StoreError(MemoiresError):
 
     status = 502
     code = "erreur-store"
+
+
+class RolledBack(StoreError):
+    """The server rolled a request back, nothing of it applied: SQLSTATE 40001, a deadlock
+    with another request (Virtuoso: "40001 Error SR172: Transaction deadlocked")."""
+
+    status = 503
+    code = "store-occupe"
 
 
 class SparqlStore(Store):
@@ -146,6 +155,8 @@ class SparqlStore(Store):
             message = response.body[:2000].decode("utf-8", "replace")
             if response.status == 400 and form[0][0] == "query":
                 raise SyntaxError(message)
+            if response.status >= 500 and _ROLLED_BACK.search(message):
+                raise RolledBack(f"Le serveur SPARQL a annulé la requête : {message}")
             raise StoreError(f"Le serveur SPARQL a répondu {response.status} : {message}")
         return response
 

@@ -45,6 +45,7 @@ from .iris import Iris
 from .loading import file_digest, other_graphs, source_key
 from .namespaces import AS, MLD, SCHEMA, bind_prefixes
 from .store import EmbeddedStore, Store
+from .store_sparql import RolledBack
 
 PARIS = ZoneInfo("Europe/Paris")
 #: The agent of imports (data/ sync, YesWiki): not an account anyone can log in with.
@@ -368,13 +369,15 @@ def _plan(
     run (nothing when nothing changes), conditional on the fiche's head read here."""
     iris = Iris(store.base)
     fiche = N(iris.fiche(tag))
+    # The head first: what is read after it is as new or newer, and the write is
+    # conditional on it (another process writing meanwhile makes the write try again).
+    head = history.head(store, tag)
     exists = store.has_graph(fiche.value)
     _check_state(store, tag, kind, exists)
-    _check_if_match(store, tag, exists, if_match)
+    _check_if_match(tag, head if exists else None, if_match)
     current = {q.triple for q in store.match(None, None, None, fiche)}
     added = (new or set()) - current
     removed = current - (new or set())
-    head = history.head(store, tag)
     number = history.number(head)
     if kind == "replace" and not added and not removed:
         ops = _digest_ops(iris, tag, data_digest) if data_digest is not None else []
@@ -422,15 +425,16 @@ def _check_state(store: Store, tag: str, kind: str, exists: bool) -> None:
         raise NotFound(f"Il n'y a pas de fiche « {tag} ».", detail={"tag": tag})
 
 
-def _check_if_match(store: Store, tag: str, exists: bool, if_match: str | None) -> None:
-    """RFC 9110 §13.1.1: `*` matches a current fiche; otherwise a strong comparison."""
+def _check_if_match(tag: str, head: ox.NamedNode | None, if_match: str | None) -> None:
+    """RFC 9110 §13.1.1: `*` matches a current fiche (whose latest revision is `head`);
+    otherwise a strong comparison."""
     if if_match is None:
         return
-    state = history.state(store, tag) if exists else None
+    state = history.state_of(head)
     asked = [value.strip() for value in if_match.split(",")]
     if state is not None and ("*" in asked or any(history.same_state(a, state) for a in asked)):
         return
-    current = history.etag(store, tag) if exists else None
+    current = f'"{state}"' if state is not None else None
     raise PreconditionFailed(
         f"La fiche « {tag} » a changé depuis que vous l'avez lue : relisez-la, puis refaites "
         "votre modification.",
@@ -524,6 +528,7 @@ def _run_write(store: Store, write: Write) -> bool:
        conditional on the mark; then the pending graphs dropped.
 
     The mark stays, so that asking for it afterwards says whether this write took effect.
+    A request the server rolled back (a deadlock with the other write) did not either.
 
     The embedded store is written by one process only, under _LOCK: its writes need no
     condition (and a condition cannot drop a graph, which Oxigraph keeps when emptied).
@@ -545,7 +550,10 @@ def _run_write(store: Store, write: Write) -> bool:
     ]
     ops.append(_count_write(marked))
     ops += [f"DROP SILENT GRAPH {p}" for p in pending.values()]
-    store.update(" ;\n".join(ops))
+    try:
+        store.update(" ;\n".join(ops))
+    except RolledBack:  # a deadlock with the other write: this one did nothing
+        return False
     return bool(store.query(f"ASK {{ {marked} }}"))
 
 
