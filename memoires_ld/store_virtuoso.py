@@ -50,8 +50,10 @@ class VirtuosoStore(SparqlStore):
                 f"{response.headers['x-sparql-maxrows']} lignes : augmentez ce réglage "
                 "([SPARQL] de virtuoso.ini)."
             )
+        # "00000" (success) comes with "SR172: Transaction deadlocked" when the endpoint ran
+        # an update again after a deadlock, from the start: a complete answer.
         state = response.headers.get("x-sql-state", "")
-        if state and response.status < 300:
+        if state and state != "00000" and response.status < 300:
             raise StoreError(
                 f"Virtuoso a rendu un résultat partiel ({state}) : augmentez "
                 "MaxQueryExecutionTime ([SPARQL] de virtuoso.ini)."

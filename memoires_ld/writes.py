@@ -24,6 +24,7 @@ a client sent.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
@@ -522,13 +523,15 @@ def _run_write(store: Store, write: Write) -> bool:
     1. the new quads, by INSERT DATA, into pending graphs of this write only (an INSERT
        template that large is slow on Virtuoso, and refused past a few thousand triples);
     2. the claim: one operation that deletes each history's `as:last` that was read (a
-       fiche without history: none must have appeared) and marks each new revision with a
-       token of this write, in the bookkeeping graph — or matches nothing;
-    3. the deletions, the moves from the pending graphs and the write count, each
-       conditional on the mark; then the pending graphs dropped.
+       fiche without history: none must have appeared), raises the write count, and marks
+       each new revision with a token of this write, in the bookkeeping graph — or
+       matches nothing;
+    3. the deletions and the moves from the pending graphs, each conditional on the mark;
+       then the pending graphs dropped.
 
-    The mark stays, so that asking for it afterwards says whether this write took effect.
-    A request the server rolled back (a deadlock with the other write) did not either.
+    The mark stays, so that asking for it afterwards says whether this write took effect
+    (also after an error: Virtuoso rolls a request back on a deadlock of two claims, and
+    answers 500 "40001", or runs it again from the start and answers 200).
 
     The embedded store is written by one process only, under _LOCK: its writes need no
     condition (and a condition cannot drop a graph, which Oxigraph keeps when emptied).
@@ -548,12 +551,9 @@ def _run_write(store: Store, write: Write) -> bool:
         f"INSERT {{ GRAPH {g} {{ ?s ?p ?o }} }} WHERE {{ {marked} GRAPH {p} {{ ?s ?p ?o }} }}"
         for g, p in pending.items()
     ]
-    ops.append(_count_write(marked))
     ops += [f"DROP SILENT GRAPH {p}" for p in pending.values()]
-    try:
+    with contextlib.suppress(RolledBack):  # a deadlock with another write: the mark says
         store.update(" ;\n".join(ops))
-    except RolledBack:  # a deadlock with the other write: this one did nothing
-        return False
     return bool(store.query(f"ASK {{ {marked} }}"))
 
 
@@ -567,8 +567,11 @@ def _run_plain(store: Store, write: Write) -> None:
 
 
 def _claim(write: Write, token: ox.Literal) -> str:
-    """The operation that takes the heads a write read, or does nothing if one moved."""
-    deletes, where = [], []
+    """The operation that takes the heads a write read and raises the write count, or does
+    nothing if a head moved. Every write's claim changes the write count, so the server
+    orders the claims (a fiche without history has no head to lock)."""
+    count = f"GRAPH {META_GRAPH} {{ {META} {WRITES} ?n }}"
+    deletes, where = [count], [count]
     for hist, head in write.heads.items():
         last = f"{hist} {N(AS.last)}"
         if head is None:
@@ -577,8 +580,11 @@ def _claim(write: Write, token: ox.Literal) -> str:
             deletes.append(f"GRAPH {hist} {{ {last} {head} }}")
             where.append(f"GRAPH {hist} {{ {last} {head} }}")
     marks = " ".join(f"{rev} {WRITE_ID} {token} ." for rev in write.revisions)
-    delete = f"DELETE {{ {' '.join(deletes)} }} " if deletes else ""
-    return f"{delete}INSERT {{ GRAPH {META_GRAPH} {{ {marks} }} }} WHERE {{ {' '.join(where)} }}"
+    return (
+        f"DELETE {{ {' '.join(deletes)} }} "
+        f"INSERT {{ GRAPH {META_GRAPH} {{ {META} {WRITES} ?next . {marks} }} }} "
+        f"WHERE {{ {' '.join(where)} BIND(?n + 1 AS ?next) }}"
+    )
 
 
 def insert(store: Store, quads: list[ox.Quad]) -> list[str]:

@@ -4,7 +4,8 @@ Each `memoires-ld serve` process has its own write lock, which says nothing to a
 process on the same Virtuoso: the update that writes must itself be conditional on the
 fiche's latest revision (writes._run_write). Two real servers, one real Virtuoso, the same
 PUT with the same If-Match at the same instant: one wins, the other gets 412, and the
-history gains exactly one revision per round.
+history gains exactly one revision per round; the same new fiche POSTed by both: one 201,
+one 409, one revision.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pytest
 from rdflib.namespace import DCTERMS
 from servers import Server
 from virtuoso_server import fresh
-from writes_fixtures import TAGS, retitled, seed_fiche, small_data
+from writes_fixtures import TAGS, renamed, retitled, seed_fiche, small_data
 
 from memoires_ld import history, writes
 from memoires_ld.accounts import Accounts
@@ -83,17 +84,17 @@ def put(server: Server, body: bytes, if_match: str) -> tuple[int, dict]:
         connection.close()
 
 
-def at_once(servers: list[Server], bodies, if_match: str) -> list[tuple[int, dict]]:
-    """Each server gets its body, all with the same If-Match, released at the same instant."""
+def at_once(send, servers: list[Server], bodies, *args) -> list[tuple[int, dict]]:
+    """`send(server, body, *args)` to each server with its body, released at the same instant."""
     answers: list = [None] * len(servers)
     ready = threading.Barrier(len(servers))
 
-    def send(s: int) -> None:
+    def one(s: int) -> None:
         body = bodies[s].serialize(format="turtle", encoding="utf-8")
         ready.wait()
-        answers[s] = put(servers[s], body, if_match)
+        answers[s] = send(servers[s], body, *args)
 
-    threads = [threading.Thread(target=send, args=(s,)) for s in range(len(servers))]
+    threads = [threading.Thread(target=one, args=(s,)) for s in range(len(servers))]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -114,7 +115,7 @@ def test_the_same_if_match_from_two_servers_at_once_lets_one_write(servers, stor
         bodies = [
             retitled(seed_fiche(TAG, base), TAG, f"Tour {n}, serveur {s}", base) for s in (0, 1)
         ]
-        answers = at_once(servers, bodies, if_match)
+        answers = at_once(put, servers, bodies, if_match)
         statuses = sorted(status for status, _ in answers)
         assert statuses == [200, 412], (n, answers)
         winner = next(s for s, (status, _) in enumerate(answers) if status == 200)
@@ -165,3 +166,30 @@ def test_a_write_that_lost_the_race_changes_nothing(servers, store):
         if q.predicate.value == str(DCTERMS.title) and q.subject.value == f"{base}fiche/{TAG}"
     }
     assert titles == {"Planifiée trop tôt"}
+
+
+def post(server: Server, body: bytes) -> tuple[int, dict]:
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    headers = {"Authorization": f"Bearer {server.token}", "Content-Type": "text/turtle"}
+    try:
+        connection.request("POST", "/fiches", body=body, headers=headers)
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()
+
+
+def test_the_same_new_fiche_from_two_servers_at_once_is_created_once(servers, store):
+    base = servers[0].base
+    for n in range(ROUNDS):
+        tag = f"Nouvelle{n:03d}"
+        bodies = [
+            retitled(renamed(seed_fiche(TAG, base), TAG, tag, base), tag, f"Par {s}", base)
+            for s in (0, 1)
+        ]
+        answers = at_once(post, servers, bodies)
+        assert sorted(status for status, _ in answers) == [201, 409], (n, answers)
+        winner = next(s for s, (status, _) in enumerate(answers) if status == 201)
+        assert [r.number for r in history.revisions(store, tag)] == [1]
+        stored = {q.triple for q in store.graph_quads(f"{base}fiche/{tag}")}
+        assert content(stored) == content(writes.to_store_terms(bodies[winner]))
