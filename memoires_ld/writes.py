@@ -544,7 +544,7 @@ def _run_write(store: Store, write: Write) -> bool:
     graphs = list(dict.fromkeys(q.graph_name for q in write.quads))
     pending = {g: ox.NamedNode(f"{PENDING}{token.value}:{i}") for i, g in enumerate(graphs)}
     staged = [ox.Quad(q.subject, q.predicate, q.object, pending[q.graph_name]) for q in write.quads]
-    ops = [*write.ops, *insert(store, staged), _claim(write, token)]
+    ops = [*write.ops, *insert(store, staged), COUNTER, _claim(write, token)]
     patterns = [f"GRAPH {g} {{ ?s ?p ?o }}" for g in write.drops] + write.deletes
     ops += [f"DELETE {{ {p} }} WHERE {{ {marked} {p} }}" for p in patterns]
     ops += [
@@ -564,6 +564,14 @@ def _run_plain(store: Store, write: Write) -> None:
     ops += [f"DELETE WHERE {{ {p} }}" for p in write.deletes]
     if ops or write.ops or write.quads:
         _run(store, [*ops, *write.ops], write.quads)
+
+
+#: The write count made 0 if it is missing: the claim needs one to raise. (Virtuoso 7.2
+#: inserts even when it exists from a WHERE of a FILTER alone: hence the VALUES.)
+COUNTER = (
+    f"INSERT {{ GRAPH {META_GRAPH} {{ {META} {WRITES} 0 }} }} WHERE {{ VALUES ?one {{ 1 }} "
+    f"FILTER NOT EXISTS {{ GRAPH {META_GRAPH} {{ {META} {WRITES} ?n }} }} }}"
+)
 
 
 def _claim(write: Write, token: ox.Literal) -> str:

@@ -193,3 +193,16 @@ def test_the_same_new_fiche_from_two_servers_at_once_is_created_once(servers, st
         assert [r.number for r in history.revisions(store, tag)] == [1]
         stored = {q.triple for q in store.graph_quads(f"{base}fiche/{tag}")}
         assert content(stored) == content(writes.to_store_terms(bodies[winner]))
+
+
+def test_a_store_without_write_count_gets_one_at_its_next_write(servers, store):
+    """The claim raises the write count: one missing (a store filled by other means) is
+    made 0 by the same request, then raised."""
+    base = servers[0].base
+    meta = f"GRAPH {history.META_GRAPH} {{ {history.META} {history.WRITES} ?n }}"
+    store.update(f"DELETE WHERE {{ {meta} }}")
+    assert history.write_count(store) == 0 and not store.query(f"ASK {{ {meta} }}")
+    graph = retitled(seed_fiche(TAG, base), TAG, "Sans compteur", base)
+    revision = writes.replace_fiche(store, graph, agent="robot")
+    assert revision.number == history.head_number(store, TAG)
+    assert history.write_count(store) == 1
