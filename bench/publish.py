@@ -139,7 +139,9 @@ def wait_ready(
     raise SystemExit("server not ready")
 
 
-def stop(process: subprocess.Popen) -> None:
+def stop(process: subprocess.Popen, paused: list[int] = ()) -> None:
+    for pid in paused:  # a stopped process would not see its SIGTERM
+        os.kill(pid, signal.SIGCONT)
     os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(30)
@@ -255,6 +257,27 @@ def made_path(instance: Path, data: Path) -> Path:
     return Path(subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip())
 
 
+def make_pages(instance: Path, data: Path) -> float:
+    """Seconds to make every fiche's Turtle and pages (rendered.py's first pass), as the
+    publisher does, in a process of its own."""
+    code = (
+        "import sys; from memoires_ld import config; from memoires_ld.web import rendered; "
+        "rendered.make(config.load({'INSTANCE_DIR': sys.argv[1], 'DATA_DIR': sys.argv[2], "
+        "'BASE_URL': sys.argv[3]}), passes=('pages',))"
+    )
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", code, str(instance), str(data), DEFAULT_BASE], check=True)
+    return time.monotonic() - started
+
+
+def pause_publisher(server: subprocess.Popen, log: Path) -> list[int]:
+    """SIGSTOP the server's publisher: its dumps and JSON-LD would compete for the CPU."""
+    paused = publisher(server, log)
+    for pid in paused:
+        os.kill(pid, signal.SIGSTOP)
+    return paused
+
+
 def wait_made(path: Path, timeout: float = 36000) -> float:
     """Seconds until the publisher has made every fiche's Turtle and pages (rendered.py)."""
     import sqlite3
@@ -305,25 +328,31 @@ def run_size(n: int, args, work: Path) -> dict:
     port, log = free_port(), work / f"serve-{n}.log"
     result: dict = {"n": n, "load": os.getloadavg()[0]}
 
-    made = made_path(instance, data)
-    server = serve(instance, data, port, args.threads, log, DEFAULT_BASE)
     first = "/fiche/" + tags_file.read_text().split()[0]
-    result["first_start_s"] = wait_ready(server, port, log, first)
-    print(f"[{n}] first start {result['first_start_s']:.1f} s", flush=True)
-    # the dataset's description waits for the dumps and statistics written in the background
-    result["published_s"] = result["first_start_s"] + wait_ready(server, port, log, "/dataset")
-    print(f"[{n}] dumps and statistics written after {result['published_s']:.0f} s", flush=True)
-    result["made_s"] = result["published_s"] + wait_made(made)
-    print(f"[{n}] fiches' representations made after {result['made_s']:.0f} s", flush=True)
-    stop(server)
-    made = made_path(instance, data)
-    server = serve(instance, data, port, args.threads, log, DEFAULT_BASE)
-    result["restart_s"] = wait_ready(server, port, log, first)
+    if args.serving_only:  # no publication: the pages made beforehand, the publisher paused
+        result["made_s"] = make_pages(instance, data)
+        print(f"[{n}] Turtle and pages made in {result['made_s']:.0f} s", flush=True)
+        result["first_start_s"] = result["published_s"] = float("nan")
+        server = serve(instance, data, port, args.threads, log, DEFAULT_BASE)
+        result["restart_s"] = wait_ready(server, port, log, first)
+    else:
+        made = made_path(instance, data)
+        server = serve(instance, data, port, args.threads, log, DEFAULT_BASE)
+        result["first_start_s"] = wait_ready(server, port, log, first)
+        print(f"[{n}] first start {result['first_start_s']:.1f} s", flush=True)
+        # the dataset's description waits for the dumps and statistics written in the background
+        published = wait_ready(server, port, log, "/dataset")
+        result["published_s"] = result["first_start_s"] + published
+        print(f"[{n}] dumps and statistics written after {result['published_s']:.0f} s")
+        result["made_s"] = result["published_s"] + wait_made(made)
+        print(f"[{n}] fiches' representations made after {result['made_s']:.0f} s", flush=True)
+        stop(server)
+        made = made_path(instance, data)
+        server = serve(instance, data, port, args.threads, log, DEFAULT_BASE)
+        result["restart_s"] = wait_ready(server, port, log, first)
+        wait_made(made)  # at once, unless the code changed since the first start
     print(f"[{n}] restart {result['restart_s']:.1f} s", flush=True)
-    wait_made(made)  # at once, unless the code changed since the first start
-    paused = publisher(server, log)  # measure pages, not the JSON-LD being made beside them
-    for pid in paused:
-        os.kill(pid, signal.SIGSTOP)
+    paused = pause_publisher(server, log)  # measure pages, not what it writes beside them
     if listing_available():
         result["listing_ms"] = p50_ms(port, "/fiches?nature=formation&duree=journee")
         result["search_ms"] = p50_ms(port, "/fiches?q=coop%C3%A9ration")
@@ -336,15 +365,14 @@ def run_size(n: int, args, work: Path) -> dict:
     result["trivial"] = wrk(port, tags_file, "*/*", args.duration, args.connections, trivial)
     print(f"[{n}] trivial route: {result['trivial']}", flush=True)
     result["rss_mb"] = rss_mb(server)
-    for pid in paused:
-        os.kill(pid, signal.SIGCONT)
-    stop(server)
+    stop(server, paused)
     server = serve(instance, data, port, args.threads, log, DEFAULT_BASE, made=False)
     wait_ready(server, port, log, first)
+    paused = pause_publisher(server, log)
     for accept, key in (("text/turtle", "ttl_fresh"), ("text/html", "html_fresh")):
         result[key] = wrk(port, tags_file, accept, args.duration, args.connections)
         print(f"[{n}] {key} (rendered per request): {result[key]}", flush=True)
-    stop(server)
+    stop(server, paused)
 
     version = (instance / POINTER).read_text().split()[0]
     base_port, base_log = free_port(), work / f"baseline-{n}.log"
@@ -461,6 +489,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     parser.add_argument("--threads", type=int, default=4, help="server threads")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the data")
+    parser.add_argument(
+        "--serving-only",
+        action="store_true",
+        help="measure serving only: the pages made beforehand, no first start, no publication "
+        "(100k: the dumps take half an hour)",
+    )
     parser.add_argument(
         "--keep",
         action="store_true",
