@@ -166,3 +166,13 @@ def _made(path) -> dict:
             return {(t, v): b for t, v, b in db.execute("SELECT tag, variant, body FROM rendered")}
     except sqlite3.OperationalError:  # not created yet
         return {}
+
+
+def test_passes_say_when_they_are_done(settings):
+    create_app(settings)
+    assert rendered.make(settings, passes=("pages",)) == len(TAGS) * 3
+    with sqlite3.connect(rendered.path_for(settings)) as db:
+        assert db.execute("SELECT pass FROM made").fetchall() == [("pages",)]
+    assert rendered.make(settings) == len(TAGS)  # the JSON-LD pass: one more each
+    with sqlite3.connect(rendered.path_for(settings)) as db:
+        assert sorted(db.execute("SELECT pass FROM made").fetchall()) == [("jsonld",), ("pages",)]
