@@ -11,7 +11,7 @@ into an emptied Virtuoso, by
 * `bulk-loader`: the adapter's bulk loader (isql), for reference.
 
 Writes: the same fiche replaced WRITES times, alternately by the conditional request of
-writes._run_write (claim, pending graphs, read-back) and by the plain one (writes._run_plain,
+write_request.run (claim, pending graphs, read-back) and by the plain one (write_request.run_plain,
 what the embedded store runs); only the request is timed (the plan and validation are not).
 
     flock /tmp/memoires-bench.lock python bench/remote_load.py --fiches 1000 --folder /tmp/x
@@ -36,7 +36,7 @@ from rdflib import Literal  # noqa: E402
 from rdflib.namespace import DCTERMS  # noqa: E402
 from virtuoso_server import Virtuoso  # noqa: E402
 
-from memoires_ld import history, writes  # noqa: E402
+from memoires_ld import history, write_request, writes  # noqa: E402
 from memoires_ld.iris import DEFAULT_BASE, Iris  # noqa: E402
 from memoires_ld.loading import data_quads  # noqa: E402
 from memoires_ld.store_sparql import from_settings  # noqa: E402
@@ -83,9 +83,9 @@ def conditional_writes(server: Virtuoso, data: Path, rounds: int) -> dict[str, l
             _, write = writes._plan(store, tag, "replace", triples, "bench", None, None, None)
             started = time.perf_counter()
             if name == "plain":
-                writes._run_plain(store, write)
+                write_request.run_plain(store, write)
             else:
-                assert writes._run_write(store, write)
+                assert write_request.run(store, write)
             times[name].append(time.perf_counter() - started)
     assert history.head_number(store, tag) == 2 * rounds + 1
     return times

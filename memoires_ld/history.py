@@ -395,7 +395,7 @@ META = ox.NamedNode("urn:x-memoires-ld:store")
 WRITES = ox.NamedNode("urn:x-memoires-ld:writes")
 STORE_ID = ox.NamedNode("urn:x-memoires-ld:id")
 DATA_DIGEST = ox.NamedNode("urn:x-memoires-ld:data-digest")
-#: `<revision> WRITE_ID "token"`: the write that made a revision (writes._run_write).
+#: `<revision> WRITE_ID "token"`: the write that made a revision (write_request.run).
 WRITE_ID = ox.NamedNode("urn:x-memoires-ld:write")
 #: Prefix of the graphs where a write puts its quads until it knows it may apply them.
 PENDING = "urn:x-memoires-ld:pending:"

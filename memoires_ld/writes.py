@@ -14,7 +14,7 @@ Store Protocol when enabled, the YesWiki importer and the data/ sync. Each write
    SPARQL servers of store_sparql.py), so a process killed at any point leaves the store as
    it was before, or as it is after;
 5. that request applies only if the fiche's latest revision is still the one read in step
-   4 (`_run_write`): processes sharing a SPARQL server do not share the lock, and two of
+   4 (write_request.py): processes sharing a SPARQL server do not share the lock, and two of
    them may pass the same If-Match. The one that loses changes nothing and plans again on
    the new state: 412 if it had an If-Match, else its write on top of the other's.
 
@@ -24,13 +24,11 @@ a client sent.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import threading
-import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -39,14 +37,17 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, SH, XSD
 
-from . import datadir, history, validation
+from . import datadir, history, validation, write_request
 from .errors import Conflict, Gone, InvalidFiche, NotFound, PreconditionFailed, ReadOnly
-from .history import DATA_DIGEST, META, META_GRAPH, PENDING, WRITE_ID, WRITES, N, Revision
+from .history import DATA_DIGEST, META_GRAPH, N, Revision
 from .iris import Iris
 from .loading import file_digest, other_graphs, source_key
 from .namespaces import AS, MLD, SCHEMA, bind_prefixes
-from .store import EmbeddedStore, Store
-from .store_sparql import RolledBack
+from .store import Store
+
+# What harvest.py, bulkload.py and the SPARQL engine take from here (write_request.py's).
+from .write_request import COUNT_WRITE as COUNT_WRITE
+from .write_request import insert as insert
 
 PARIS = ZoneInfo("Europe/Paris")
 #: The agent of imports (data/ sync, YesWiki): not an account anyone can log in with.
@@ -166,7 +167,7 @@ def apply_changes(
     _check_writable(store)
     for _ in range(ATTEMPTS):
         with _LOCK:
-            revisions, write = [], Write()
+            revisions, write = [], write_request.Write()
             for change, new in prepared:
                 revision, more = _plan(
                     store, change.tag, change.kind, new, agent, change.if_match, reason, None
@@ -174,7 +175,7 @@ def apply_changes(
                 if more:
                     revisions.append(revision)
                     write += more
-            if _run_write(store, write):
+            if write_request.run(store, write):
                 return revisions
     raise _busy(", ".join(change.tag for change in changes))
 
@@ -335,7 +336,7 @@ def _apply(
     for _ in range(ATTEMPTS):
         with _LOCK:
             revision, write = _plan(store, tag, kind, new, agent, if_match, reason, data_digest)
-            if _run_write(store, write):
+            if write_request.run(store, write):
                 return revision
     raise _busy(tag)
 
@@ -365,7 +366,7 @@ def _plan(
     if_match: str | None,
     reason: str | None,
     data_digest: str | None,
-) -> tuple[Revision, Write]:
+) -> tuple[Revision, write_request.Write]:
     """Check a write against the store (under _LOCK) and return its revision and what to
     run (nothing when nothing changes), conditional on the fiche's head read here."""
     iris = Iris(store.base)
@@ -382,7 +383,7 @@ def _plan(
     number = history.number(head)
     if kind == "replace" and not added and not removed:
         ops = _digest_ops(iris, tag, data_digest) if data_digest is not None else []
-        return history.revision(store, tag, number), Write(ops=ops)
+        return history.revision(store, tag, number), write_request.Write(ops=ops)
     revision = Revision(
         tag=tag,
         number=number + 1,
@@ -410,7 +411,7 @@ def _plan(
     elif data_digest is not None:
         deletes.append(f"GRAPH {META_GRAPH} {{ {hist} {DATA_DIGEST} ?o }}")
         quads.append(ox.Quad(hist, DATA_DIGEST, ox.Literal(data_digest), META_GRAPH))
-    write = Write(drops, deletes, quads, {hist: head}, [N(revision.iri)])
+    write = write_request.Write(drops, deletes, quads, {hist: head}, [N(revision.iri)])
     return revision, write
 
 
@@ -463,166 +464,9 @@ def _digest_ops(iris: Iris, tag: str, digest: str | None) -> list[str]:
     return ops
 
 
-def _run(store: Store, ops: list[str], quads: list[ox.Quad]) -> None:
-    """Apply the operations, the new quads and the next write count in one request."""
-    ops = [*ops, *insert(store, quads), COUNT_WRITE]
-    store.update(" ;\n".join(ops))
-
-
-def _count_write(guard: str = "") -> str:
-    """Raise the write count inside the update itself (no read before: atomic on any
-    server), if the `guard` pattern matches."""
-    return (
-        f"DELETE {{ GRAPH {META_GRAPH} {{ {META} {WRITES} ?n }} }} "
-        f"INSERT {{ GRAPH {META_GRAPH} {{ {META} {WRITES} ?next }} }} "
-        f"WHERE {{ {guard} OPTIONAL {{ GRAPH {META_GRAPH} {{ {META} {WRITES} ?n }} }} "
-        "BIND(COALESCE(?n + 1, 1) AS ?next) }"
-    )
-
-
-COUNT_WRITE = _count_write()
-
 #: Times a write is planned again when another process changed its fiche between the
 #: reading and the writing: without If-Match on the new state, with it a 412 at once.
 ATTEMPTS = 5
-
-
-@dataclass
-class Write:
-    """What a write runs: the graphs it replaces, the patterns it deletes and the quads it
-    inserts for new `revisions`, if each history's head (`as:last`, None for none) is still
-    the one read (`heads`); or only bookkeeping operations (`ops`: no fiche changes)."""
-
-    drops: list[ox.NamedNode] = field(default_factory=list)
-    deletes: list[str] = field(default_factory=list)
-    quads: list[ox.Quad] = field(default_factory=list)
-    heads: dict[ox.NamedNode, ox.NamedNode | None] = field(default_factory=dict)
-    revisions: list[ox.NamedNode] = field(default_factory=list)
-    ops: list[str] = field(default_factory=list)
-
-    def __iadd__(self, other: Write) -> Write:
-        self.ops += other.ops
-        self.drops += other.drops
-        self.deletes += other.deletes
-        self.quads += other.quads
-        self.heads |= other.heads
-        self.revisions += other.revisions
-        return self
-
-    def __bool__(self) -> bool:
-        return bool(self.ops or self.revisions)
-
-
-def _run_write(store: Store, write: Write) -> bool:
-    """Apply a write in one request, conditional on the heads it read; return whether it
-    took effect (False: another process wrote one of its fiches first, nothing changed).
-
-    Several processes may share a SPARQL server, and a lock of one process does not stop
-    another from writing between our reading and our writing. So the request is:
-
-    1. the new quads, by INSERT DATA, into pending graphs of this write only (an INSERT
-       template that large is slow on Virtuoso, and refused past a few thousand triples);
-    2. the claim: one operation that deletes each history's `as:last` that was read (a
-       fiche without history: none must have appeared), raises the write count, and marks
-       each new revision with a token of this write, in the bookkeeping graph — or
-       matches nothing;
-    3. the deletions and the moves from the pending graphs, each conditional on the mark;
-       then the pending graphs dropped.
-
-    The mark stays, so that asking for it afterwards says whether this write took effect
-    (also after an error: Virtuoso rolls a request back on a deadlock of two claims, and
-    answers 500 "40001", or runs it again from the start and answers 200).
-
-    The embedded store is written by one process only, under _LOCK: its writes need no
-    condition (and a condition cannot drop a graph, which Oxigraph keeps when emptied).
-    """
-    if isinstance(store, EmbeddedStore) or not write.revisions:
-        _run_plain(store, write)
-        return True
-    token = ox.Literal(uuid.uuid4().hex)
-    marked = f"GRAPH {META_GRAPH} {{ {write.revisions[0]} {WRITE_ID} {token} }}"
-    graphs = list(dict.fromkeys(q.graph_name for q in write.quads))
-    pending = {g: ox.NamedNode(f"{PENDING}{token.value}:{i}") for i, g in enumerate(graphs)}
-    staged = [ox.Quad(q.subject, q.predicate, q.object, pending[q.graph_name]) for q in write.quads]
-    ops = [*write.ops, *insert(store, staged), COUNTER, _claim(write, token)]
-    patterns = [f"GRAPH {g} {{ ?s ?p ?o }}" for g in write.drops] + write.deletes
-    ops += [f"DELETE {{ {p} }} WHERE {{ {marked} {p} }}" for p in patterns]
-    ops += [
-        f"INSERT {{ GRAPH {g} {{ ?s ?p ?o }} }} WHERE {{ {marked} GRAPH {p} {{ ?s ?p ?o }} }}"
-        for g, p in pending.items()
-    ]
-    ops += [f"DROP SILENT GRAPH {p}" for p in pending.values()]
-    with contextlib.suppress(RolledBack):  # a deadlock with another write: the mark says
-        store.update(" ;\n".join(ops))
-    return bool(store.query(f"ASK {{ {marked} }}"))
-
-
-def _run_plain(store: Store, write: Write) -> None:
-    """Apply a write in one request, whatever the heads (under _LOCK, one process)."""
-    lasts = [f"DELETE WHERE {{ GRAPH {h} {{ {h} {N(AS.last)} ?o }} }}" for h in write.heads]
-    ops = [f"DROP SILENT GRAPH {g}" for g in write.drops] + lasts
-    ops += [f"DELETE WHERE {{ {p} }}" for p in write.deletes]
-    if ops or write.ops or write.quads:
-        _run(store, [*ops, *write.ops], write.quads)
-
-
-#: The write count made 0 if it is missing: the claim needs one to raise. (Virtuoso 7.2
-#: inserts even when it exists from a WHERE of a FILTER alone: hence the VALUES.)
-COUNTER = (
-    f"INSERT {{ GRAPH {META_GRAPH} {{ {META} {WRITES} 0 }} }} WHERE {{ VALUES ?one {{ 1 }} "
-    f"FILTER NOT EXISTS {{ GRAPH {META_GRAPH} {{ {META} {WRITES} ?n }} }} }}"
-)
-
-
-def _claim(write: Write, token: ox.Literal) -> str:
-    """The operation that takes the heads a write read and raises the write count, or does
-    nothing if a head moved. Every write's claim changes the write count, so the server
-    orders the claims (a fiche without history has no head to lock)."""
-    count = f"GRAPH {META_GRAPH} {{ {META} {WRITES} ?n }}"
-    deletes, where = [count], [count]
-    for hist, head in write.heads.items():
-        last = f"{hist} {N(AS.last)}"
-        if head is None:
-            where.append(f"FILTER NOT EXISTS {{ GRAPH {hist} {{ {last} ?last }} }}")
-        else:
-            deletes.append(f"GRAPH {hist} {{ {last} {head} }}")
-            where.append(f"GRAPH {hist} {{ {last} {head} }}")
-    marks = " ".join(f"{rev} {WRITE_ID} {token} ." for rev in write.revisions)
-    return (
-        f"DELETE {{ {' '.join(deletes)} }} "
-        f"INSERT {{ GRAPH {META_GRAPH} {{ {META} {WRITES} ?next . {marks} }} }} "
-        f"WHERE {{ {' '.join(where)} BIND(?n + 1 AS ?next) }}"
-    )
-
-
-def insert(store: Store, quads: list[ox.Quad]) -> list[str]:
-    """The operation that adds `quads`: INSERT DATA, or INSERT … WHERE {} when they hold
-    blank nodes the store does not skolemise (fresh nodes either way; some servers refuse
-    blank nodes in INSERT DATA)."""
-    if not quads:
-        return []
-    blank = any(
-        isinstance(t, ox.BlankNode) and store.written(t).startswith("_:")
-        for q in quads
-        for t in (q.subject, q.object)
-    )
-    body = _data(quads, store)
-    return [f"INSERT {{ {body} }} WHERE {{}}" if blank else f"INSERT DATA {{ {body} }}"]
-
-
-def _data(quads: Iterable[ox.Quad], store: Store) -> str:
-    """Quads as the body of INSERT DATA, grouped by graph, from N-Triples terms only."""
-    by_graph: dict[ox.NamedNode | ox.DefaultGraph, list[str]] = {}
-    for q in quads:
-        graph = store.stored_graph(q.graph_name)
-        line = f"{store.written(q.subject)} {q.predicate} {store.written(q.object)} ."
-        by_graph.setdefault(graph, []).append(line)
-    return "\n".join(
-        "\n".join(lines)
-        if isinstance(g, ox.DefaultGraph)
-        else f"GRAPH {g} {{\n" + "\n".join(lines) + "\n}"
-        for g, lines in by_graph.items()
-    )
 
 
 def replace_graph(
@@ -633,7 +477,7 @@ def replace_graph(
     name = "DEFAULT" if isinstance(stored, ox.DefaultGraph) else f"GRAPH {stored}"
     quads = [ox.Quad(q.subject, q.predicate, q.object, graph) for q in quads]
     with _LOCK:
-        _run(store, [f"DROP SILENT {name}", *_source_ops(graph, digest)], quads)
+        write_request.run_ops(store, [f"DROP SILENT {name}", *_source_ops(graph, digest)], quads)
 
 
 def _source_ops(graph: ox.NamedNode | ox.DefaultGraph, digest: str) -> list[str]:

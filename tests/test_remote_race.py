@@ -2,7 +2,7 @@
 
 Each `memoires-ld serve` process has its own write lock, which says nothing to another
 process on the same Virtuoso: the update that writes must itself be conditional on the
-fiche's latest revision (writes._run_write). Two real servers, one real Virtuoso, the same
+fiche's latest revision (write_request.run). Two real servers, one real Virtuoso, the same
 PUT with the same If-Match at the same instant: one wins, the other gets 412, and the
 history gains exactly one revision per round; the same new fiche POSTed by both: one 201,
 one 409, one revision.
@@ -21,7 +21,7 @@ from servers import Server
 from virtuoso_server import fresh
 from writes_fixtures import TAGS, renamed, retitled, seed_fiche, small_data
 
-from memoires_ld import history, writes
+from memoires_ld import history, write_request, writes
 from memoires_ld.accounts import Accounts
 from memoires_ld.namespaces import SCHEMA
 from memoires_ld.store_sparql import from_settings
@@ -151,7 +151,7 @@ def test_a_write_that_lost_the_race_changes_nothing(servers, store):
     before = everything(store)
     version = store.version
 
-    assert writes._run_write(store, late) is False
+    assert write_request.run(store, late) is False
     assert everything(store) == before
     assert store.version == version  # the write count did not move either
     prefix = ox.Literal(history.PENDING)
