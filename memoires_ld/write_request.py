@@ -76,7 +76,8 @@ def run(store: Store, write: Write) -> bool:
 
     1. the new quads, by INSERT DATA, into pending graphs of this write only (an INSERT
        template that large is slow on Virtuoso, and refused past a few thousand triples);
-    2. the claim: one operation that deletes each history's `as:last` that was read (a
+    2. the claim (after the write count is made 0 if it is missing, `COUNTER`): one
+       operation that deletes each history's `as:last` that was read (a
        fiche without history: none must have appeared), raises the write count, and marks
        each new revision with a token of this write, in the bookkeeping graph — or
        matches nothing;

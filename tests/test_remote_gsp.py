@@ -13,7 +13,7 @@ from memoires_ld import config, store_sparql
 from memoires_ld.iris import DEFAULT_BASE
 from memoires_ld.store import open_configured
 from memoires_ld.store_http import StoreUnavailable
-from memoires_ld.store_sparql import DEFAULT_GRAPH, SparqlStore
+from memoires_ld.store_sparql import DEFAULT_GRAPH, SparqlStore, StoreError
 from memoires_ld.writes import replace_fiche
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -103,3 +103,14 @@ def test_a_new_store_loaded_by_graph_store_is_the_same_and_writable(tmp_path, vi
     assert len(by_update) > 300
     revision = replace_fiche(store, retitled(seed_fiche(TAGS[0]), TAGS[0], "Après"), agent="r")
     assert revision.number == 2
+
+
+def test_a_graph_store_that_fails_names_the_graph(virtuoso):
+    """Not a Graph Store at that URL: the error says which URL, which graph and what came."""
+    store = store_for(virtuoso, gsp=True)
+    store.gsp_url = f"http://127.0.0.1:{virtuoso.http_port}/pas-de-graph-store"
+    with pytest.raises(StoreError) as raised:
+        store.load(tricky_quads()[:1])
+    assert raised.value.status == 502
+    assert "pas-de-graph-store" in raised.value.message
+    assert G1.value in raised.value.message and "404" in raised.value.message
