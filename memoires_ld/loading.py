@@ -110,10 +110,7 @@ def new_fiche(
 
     fiche = N(iris.fiche(f.tag))
     fresh: dict[ox.BlankNode, ox.BlankNode] = {}
-    quads = {
-        ox.Quad(_fresh(t.subject, fresh), t.predicate, _fresh(t.object, fresh), fiche)
-        for t in triples
-    }
+    quads = {_relabelled(t, fiche, fresh) for t in triples}
     revision = Revision(
         tag=f.tag,
         number=1,
@@ -128,12 +125,17 @@ def new_fiche(
     recorded = history.record(iris, revision, [], [], source_digest=f.digest)
     return [
         *quads,
-        *(
-            ox.Quad(_fresh(q.subject, fresh), q.predicate, _fresh(q.object, fresh), q.graph_name)
-            for q in recorded
-        ),
+        *(_relabelled(q, q.graph_name, fresh) for q in recorded),
         ox.Quad(N(iris.history(f.tag)), digest_key, ox.Literal(f.digest), META_GRAPH),
     ]
+
+
+def _relabelled(t: ox.Quad | ox.Triple, graph, labels: dict) -> ox.Quad:
+    """`t` as a quad of `graph`, its blank nodes replaced by fresh ones."""
+    s, o = t.subject, t.object
+    if type(s) is ox.BlankNode or type(o) is ox.BlankNode:
+        return ox.Quad(_fresh(s, labels), t.predicate, _fresh(o, labels), graph)
+    return ox.Quad(s, t.predicate, o, graph)
 
 
 def _fresh(term, labels: dict[ox.BlankNode, ox.BlankNode]):
