@@ -145,8 +145,8 @@ def test_the_server_makes_them_in_the_background(tmp_path):
         settings = config.load(
             {"INSTANCE_DIR": str(server.instance), "DATA_DIR": str(data), "BASE_URL": server.base}
         )
-        path, deadline = rendered.path_for(settings), time.monotonic() + 60
-        while time.monotonic() < deadline and len(_made(path)) < len(TAGS) * 4:
+        path, deadline = rendered.path_for(settings), time.monotonic() + 180
+        while time.monotonic() < deadline and len(_made(path)) < len(TAGS) * 4:  # niced
             time.sleep(0.2)
         assert len(_made(path)) == len(TAGS) * len(rendered.VARIANTS)
         status, _, body = server.get(f"/fiche/{TAG}")
