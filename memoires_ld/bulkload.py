@@ -37,6 +37,8 @@ from .store import Store
 #: retire a fiche it knows that is not in data/).
 LOAD_DIGEST = ox.NamedNode("urn:x-memoires-ld:load-digest")
 CACHE = "validation-cache.sqlite"
+#: The reason the revisions of a load give.
+REASON = "Chargée par memoires-ld load."
 #: Bytes of N-Quads handed to the store at a time (new fiches, ~15 KB each).
 LOAD_BYTES = 32_000_000
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -213,12 +215,10 @@ def load_files(
         else:
             sort(Verdict(path.stem, path, digest, *cached, cached=True))
 
-    reason = "Chargée par memoires-ld load."
-
     def chunks() -> Iterator[bytes]:
         """The new fiches' N-Quads, joined into chunks of about LOAD_BYTES."""
         parts, size = [], 0
-        for verdict, nquads in _run(todo, store.base, reason, now(), jobs, cache):
+        for verdict, nquads in _run(todo, store.base, REASON, now(), jobs, cache):
             if sort(verdict) and nquads:
                 parts.append(nquads)
                 size += len(nquads)
@@ -233,7 +233,7 @@ def load_files(
         store.update(COUNT_WRITE)  # a new version: caches and ETags move on
     for verdict in changed:
         graph = datadir.read_turtle(verdict.path, store.base)
-        replace_fiche(store, graph, agent=IMPORT_AGENT, reason=reason, stamp=False)
+        replace_fiche(store, graph, agent=IMPORT_AGENT, reason=REASON, stamp=False)
         hist = ox.NamedNode(str(iris.history(verdict.tag)))
         store.update(
             f"DELETE WHERE {{ GRAPH {META_GRAPH} {{ {hist} {LOAD_DIGEST} ?d }} }} ;\n"
