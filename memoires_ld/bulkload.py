@@ -1,13 +1,14 @@
 """`memoires-ld load`: many fiche files into a store, validated in parallel, cached (#7).
 
-Each file is validated on its own (validation.validate: one reused Validator per worker
-process, the shapes read once) by `jobs` worker processes; the verdict is kept by the
-file's content hash in `INSTANCE_DIR/validation-cache.sqlite`, so that loading the same
-files again validates only what changed. The conforming fiches stream to the store while
-the others are still being validated: new fiches in batches (`Store.load`, with their
-first revision), fiches the store already holds through the write path (one revision
-each), unchanged ones not at all. A fiche that does not conform is not stored; the others
-are.
+Each file is read and parsed once, by one of `jobs` worker processes, and checked there
+(shape_check, else pyshacl with a reused Validator; the shapes read once per process); the
+verdict is kept by the file's content hash in `INSTANCE_DIR/validation-cache.sqlite`, so
+that loading the same files again validates only what changed. For a new fiche that
+conforms, the worker also builds the N-Quads that store it (loading.new_fiche: its graph,
+its first revision, its file's digest); the main process only joins those bytes into
+chunks for the store (`Store.load_nquads`) while the others are still being checked.
+Fiches the store already holds go through the write path (one revision each), unchanged
+ones nowhere. A fiche that does not conform is not stored; the others are.
 """
 
 from __future__ import annotations
