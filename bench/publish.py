@@ -11,8 +11,9 @@ write (against building them anew); and the first start on the seed (a load of d
 Servers run one at a time, so they never share the CPU.
 
 Fiches are measured as served (their Turtle and pages made in advance by the publisher,
-web/rendered.py: the load runs wait until they are all made) and again with
-RENDERED_PAGES off (rendered per request).
+web/rendered.py: the load runs wait until they are all made) and rendered per request
+(`?fresh`); the load runs are interleaved in rounds with the baseline's (both servers up),
+the median of each kept.
 
     python bench/publish.py                 # 1k and 10k fiches, 10 s per load run
     python bench/publish.py --sizes 100000 --keep  # keeps what an earlier run published
@@ -49,13 +50,15 @@ WRK_SCRIPT = """
 local tags = {}
 local accept = "text/turtle"
 local prefix = "/fiche/"
+local suffix = ""
 function init(args)
   for line in io.lines(args[1]) do tags[#tags + 1] = line end
   accept = args[2]
   prefix = args[3] or prefix
+  suffix = args[4] or suffix
 end
 function request()
-  return wrk.format("GET", prefix .. tags[math.random(#tags)], {Accept = accept})
+  return wrk.format("GET", prefix .. tags[math.random(#tags)] .. suffix, {Accept = accept})
 end
 """
 
@@ -173,10 +176,8 @@ def serve(
     threads: int,
     log: Path,
     base: str | None = None,
-    made: bool = True,
 ) -> subprocess.Popen:
     env = {"MEMOIRES_LD_INSTANCE_DIR": str(instance), "MEMOIRES_LD_DATA_DIR": str(data)}
-    env["MEMOIRES_LD_RENDERED_PAGES"] = "1" if made else "0"
     command = [sys.executable, "-m", "memoires_ld.cli", "serve", "--port", str(port)]
     command += ["--base-url", base or f"http://127.0.0.1:{port}/", "--threads", str(threads)]
     return start(command, env, log)
@@ -201,7 +202,13 @@ def publisher(server, log: Path) -> list[int]:
 
 
 def wrk(
-    port: int, tags_file: Path, accept: str, seconds: int, connections: int, prefix="/fiche/"
+    port: int,
+    tags_file: Path,
+    accept: str,
+    seconds: int,
+    connections: int,
+    prefix: str = "/fiche/",
+    suffix: str = "",
 ) -> dict:
     """A load run, after a warm-up run of a third of its length (the same random fiches'
     store pages and rows read once from disk, as for every route measured)."""
@@ -210,7 +217,8 @@ def wrk(
     for duration in (max(1, seconds // 3), seconds):
         command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s"]
         command += [str(script), f"http://127.0.0.1:{port}", "--", str(tags_file), accept]
-        out = subprocess.run([*command, prefix], capture_output=True, text=True, check=True)
+        command += [prefix, suffix]
+        out = subprocess.run(command, capture_output=True, text=True, check=True)
     out = out.stdout
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {
@@ -357,31 +365,35 @@ def run_size(n: int, args, work: Path) -> dict:
         result["listing_ms"] = p50_ms(port, "/fiches?nature=formation&duree=journee")
         result["search_ms"] = p50_ms(port, "/fiches?q=coop%C3%A9ration")
         print(f"[{n}] listing {result['listing_ms']:.1f} ms, search {result['search_ms']:.1f} ms")
-    for accept, key in (("text/turtle", "ttl"), ("text/html", "html")):
-        result[key] = wrk(port, tags_file, accept, args.duration, args.connections)
-        print(f"[{n}] {key}: {result[key]}", flush=True)
-    # the app's fixed cost (hooks, negotiation, headers): a route that reads nothing
-    trivial = "/context.jsonld?fiche="
-    result["trivial"] = wrk(port, tags_file, "*/*", args.duration, args.connections, trivial)
-    print(f"[{n}] trivial route: {result['trivial']}", flush=True)
-    result["rss_mb"] = rss_mb(server)
-    stop(server, paused)
-    server = serve(instance, data, port, args.threads, log, DEFAULT_BASE, made=False)
-    wait_ready(server, port, log, first)
-    paused = pause_publisher(server, log)
-    for accept, key in (("text/turtle", "ttl_fresh"), ("text/html", "html_fresh")):
-        result[key] = wrk(port, tags_file, accept, args.duration, args.connections)
-        print(f"[{n}] {key} (rendered per request): {result[key]}", flush=True)
-    stop(server, paused)
-
     version = (instance / POINTER).read_text().split()[0]
     base_port, base_log = free_port(), work / f"baseline-{n}.log"
     command = [sys.executable, __file__, "--baseline", str(instance / f"store-{version}")]
     command += [DEFAULT_BASE, str(base_port), str(args.threads)]
     baseline = start(command, {}, base_log)
     wait_ready(baseline, base_port, base_log)
-    result["baseline"] = wrk(base_port, tags_file, "text/turtle", args.duration, args.connections)
-    print(f"[{n}] baseline: {result['baseline']}", flush=True)
+    # Interleaved rounds, the median of each kept: the machine is shared, and a run alone
+    # measures whatever else runs meanwhile. `?fresh` (an argument other than `lang`) has
+    # the fiche rendered per request; the trivial route is the app's fixed cost (hooks,
+    # negotiation, headers), a route that reads nothing.
+    runs = {
+        "ttl": (port, "text/turtle", "/fiche/", ""),
+        "html": (port, "text/html", "/fiche/", ""),
+        "ttl_fresh": (port, "text/turtle", "/fiche/", "?fresh"),
+        "html_fresh": (port, "text/html", "/fiche/", "?fresh"),
+        "baseline": (base_port, "text/turtle", "/fiche/", ""),
+        "trivial": (port, "*/*", "/context.jsonld?fiche=", ""),
+    }
+    rounds: dict[str, list[dict]] = {key: [] for key in runs}
+    for number in range(args.rounds):
+        for key, (where, accept, prefix, suffix) in runs.items():
+            found = wrk(where, tags_file, accept, args.duration, args.connections, prefix, suffix)
+            rounds[key].append(found)
+            print(f"[{n}] round {number + 1} {key}: {found}", flush=True)
+    for key, found in rounds.items():
+        result[key] = sorted(found, key=lambda r: r["rps"])[len(found) // 2]
+        result[key]["errors"] = sum(r["errors"] for r in found)
+    result["rss_mb"] = rss_mb(server)
+    stop(server, paused)
     stop(baseline)
     result |= index_update(instance, data, tags_file)
     print(
@@ -485,7 +497,8 @@ def main(argv: list[str] | None = None) -> int:
         default=[1000, 10000],
         help="numbers of fiches (default: 1000 10000)",
     )
-    parser.add_argument("--duration", type=int, default=10, help="seconds per load run")
+    parser.add_argument("--duration", type=int, default=6, help="seconds per load run")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     parser.add_argument("--threads", type=int, default=4, help="server threads")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the data")

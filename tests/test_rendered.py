@@ -91,6 +91,7 @@ def test_the_route_answers_from_the_made_row(app, settings):
     assert BeautifulSoup(page.data, "html.parser").select_one('a[hreflang="fr"]')["href"] == (
         "?format=html&lang=fr"
     )
+    assert get(app, f"/fiche/{TAG}?format=turtle", "*/*").data.startswith(b"@prefix")
     # the other formats are not made in advance
     assert get(app, f"/fiche/{TAG}", "application/n-triples").data.startswith(b"<")
     # 304 from the made row's state

@@ -14,8 +14,8 @@ changes with data/, the base URL and the code: the file of another key is never 
 the publisher removes it. The fiche route (represent.respond) answers from the file when
 its row holds the fiche's current revision. Everything else is rendered per request as
 before: another revision than the row's (a write the publisher has not caught up with),
-the other formats, a page asked with other arguments than `lang`, a store that is not
-embedded, or `RENDERED_PAGES` off.
+the other formats, a request with other arguments than `lang` (the page's language links
+keep them), a store that is not embedded, or `RENDERED_PAGES` off.
 """
 
 from __future__ import annotations

@@ -64,11 +64,11 @@ def respond(
     """The whole answer for one resource: negotiation, 304, body, headers.
 
     `ready(fmt, lang)` may give the document's state and its body made in advance
-    (rendered.py), for a page asked with no other argument than `lang`.
+    (rendered.py), for a request with no other argument than `lang`.
     """
     fmt = choose_format(suffix)
     lang = i18n.language() if fmt.oxigraph is None else ""
-    plain = fmt.oxigraph is not None or all(name == "lang" for name in request.args)
+    plain = all(name == "lang" for name in request.args)
     found = ready(fmt, lang) if ready is not None and plain else None
     doc, body = found or (load(), None)
     tag = http.etag(doc.state, fmt.name, lang)
