@@ -17,6 +17,7 @@ import hashlib
 import json
 import multiprocessing
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,6 +43,8 @@ CACHE = "validation-cache.sqlite"
 REASON = "Chargée par memoires-ld load."
 #: Bytes of N-Quads handed to the store at a time (new fiches, ~15 KB each).
 LOAD_BYTES = 32_000_000
+#: Files handed to the workers and not yet taken back, at most (their N-Quads: ~26 KB each).
+IN_FLIGHT = 1_000
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
@@ -252,16 +255,32 @@ def _run(
     verdicts found now are kept in the cache, 1,000 at a time."""
     if not todo:
         return
+    # At most IN_FLIGHT jobs handed out and not yet taken back: without a bound the
+    # workers' N-Quads pile up in this process while the store writes (100k: 1.2 GB).
+    window, stop = threading.Semaphore(IN_FLIGHT), threading.Event()
+
+    def handed_out() -> Iterator[Job]:
+        for job in todo:
+            window.acquire()
+            if stop.is_set():
+                return
+            yield job
+
     context = multiprocessing.get_context("forkserver")
     initargs = (base, reason, at)
     with context.Pool(jobs or multiprocessing.cpu_count(), _start_worker, initargs) as pool:
         pending = []
-        for verdict, nquads in pool.imap(_work, todo, chunksize=16):
-            if cache is not None and not verdict.cached:
-                pending.append((cache.key(verdict.digest, base), verdict))
-                if len(pending) >= 1000:
-                    cache.put(pending)
-                    pending = []
-            yield verdict, nquads
+        try:
+            for verdict, nquads in pool.imap(_work, handed_out(), chunksize=16):
+                window.release()
+                if cache is not None and not verdict.cached:
+                    pending.append((cache.key(verdict.digest, base), verdict))
+                    if len(pending) >= 1000:
+                        cache.put(pending)
+                        pending = []
+                yield verdict, nquads
+        finally:
+            stop.set()
+            window.release(IN_FLIGHT)  # the feeding thread must not wait any longer
         if cache is not None and pending:
             cache.put(pending)
