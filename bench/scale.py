@@ -14,6 +14,7 @@ then, for each backend, in a fresh process of its own (so that memory is this ba
 * RSS of the process, and of virtuoso-t.
 
     python bench/scale.py 1000 10000 --work /tmp/scale --out docs/scaling-results.json
+    python bench/scale.py 10000 100000 --only load --backends embedded --out /tmp/load.json
 
 The report (a Markdown table with Virtuoso / embedded ratios and the exponent b of t ∝ N^b
 between sizes) is printed at the end and written beside the JSON.
