@@ -68,7 +68,9 @@ def test_a_too_large_answer_is_refused_not_truncated(tmp_path):
 
 
 def test_a_query_wanting_too_much_memory_fails_alone(tmp_path):
-    app = make_app(tmp_path, SPARQL_WORKER_MEMORY_MB=600, SPARQL_TIMEOUT=60.0)
+    # a worker peaks at ~0.6 GB of address space for ASK {} (RocksDB, threads): 1 GB leaves
+    # room for it, and none for the sort of a cross join
+    app = make_app(tmp_path, SPARQL_WORKER_MEMORY_MB=1000, SPARQL_TIMEOUT=60.0)
     client = app.test_client()
     sort = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f LIMIT 1"
     response = ask(client, sort)
