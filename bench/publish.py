@@ -253,28 +253,28 @@ def p50_ms(port: int, path: str, accept: str = "text/html", runs: int = 30) -> f
     return statistics.median(times)
 
 
-def made_path(instance: Path, data: Path) -> Path:
-    """The file of representations a server started now uses: its name follows the code,
-    which may change between two starts (asked of a new process, as the server will)."""
+def _rendered(instance: Path, data: Path, call: str) -> str:
+    """`call` run in a new process with rendered.py and the instance's `settings`, so that
+    it sees the code as a server started now does (the file's name follows the code)."""
     code = (
         "import sys; from memoires_ld import config; from memoires_ld.web import rendered; "
-        "print(rendered.path_for(config.load({'INSTANCE_DIR': sys.argv[1], "
-        "'DATA_DIR': sys.argv[2], 'BASE_URL': sys.argv[3]})))"
+        "settings = config.load({'INSTANCE_DIR': sys.argv[1], 'DATA_DIR': sys.argv[2], "
+        f"'BASE_URL': sys.argv[3]}}); {call}"
     )
     command = [sys.executable, "-c", code, str(instance), str(data), DEFAULT_BASE]
-    return Path(subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip())
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+
+def made_path(instance: Path, data: Path) -> Path:
+    """The file of representations a server started now uses."""
+    return Path(_rendered(instance, data, "print(rendered.path_for(settings))").strip())
 
 
 def make_pages(instance: Path, data: Path) -> float:
     """Seconds to make every fiche's Turtle and pages (rendered.py's first pass), as the
-    publisher does, in a process of its own."""
-    code = (
-        "import sys; from memoires_ld import config; from memoires_ld.web import rendered; "
-        "rendered.make(config.load({'INSTANCE_DIR': sys.argv[1], 'DATA_DIR': sys.argv[2], "
-        "'BASE_URL': sys.argv[3]}), passes=('pages',))"
-    )
+    publisher does."""
     started = time.monotonic()
-    subprocess.run([sys.executable, "-c", code, str(instance), str(data), DEFAULT_BASE], check=True)
+    _rendered(instance, data, "rendered.make(settings, passes=('pages',))")
     return time.monotonic() - started
 
 

@@ -28,12 +28,12 @@ SETTINGS = [
     Setting("HOST", "127.0.0.1", "Address `memoires-ld serve` listens on."),
     Setting("PORT", 8000, "Port `memoires-ld serve` listens on."),
     Setting("WORKERS", 1, "Server processes; one holds the store, keep 1 unless CPU-bound."),
+    Setting("THREADS", 4, "Threads per server process (pyoxigraph runs queries in parallel)."),
     Setting(
         "RENDERED_PAGES",
         True,
         "Make each fiche's Turtle, JSON-LD and pages in advance, per revision (serve).",
     ),
-    Setting("THREADS", 4, "Threads per server process (pyoxigraph runs queries in parallel)."),
     Setting(
         "SECRET_KEY",
         "",
