@@ -16,8 +16,11 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
+import os
 import sqlite3
+import tempfile
 import threading
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,7 +34,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from . import __version__, datadir, shape_check, validation
 from .history import META_GRAPH
 from .iris import Iris
-from .loading import FicheFile, file_digest, new_fiche
+from .loading import FicheFile, new_fiche
 from .resources import folder
 from .store import Store
 
@@ -41,10 +44,12 @@ LOAD_DIGEST = ox.NamedNode("urn:x-memoires-ld:load-digest")
 CACHE = "validation-cache.sqlite"
 #: The reason the revisions of a load give.
 REASON = "Chargée par memoires-ld load."
-#: Bytes of N-Quads handed to the store at a time (new fiches, ~15 KB each).
-LOAD_BYTES = 32_000_000
-#: Files handed to the workers and not yet taken back, at most (their N-Quads: ~26 KB each).
-IN_FLIGHT = 1_000
+#: A worker's batch: files of about this many bytes to store (their N-Quads: ~2× as many,
+#: one file handed to the store at once), or this many files.
+BATCH_BYTES = 16_000_000
+BATCH_FILES = 2_000
+#: Batches handed to the workers and not yet taken back, at most.
+IN_FLIGHT = 4
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
@@ -109,42 +114,72 @@ class Job:
 
     tag: str
     path: str
-    digest: str
-    check: bool
     build: bool
 
 
-#: What every job of one load shares (set in each worker by `_start_worker`).
+#: What every batch of one load shares (set in each worker by `_start_worker`).
 _load: dict = {}
 
 
-def _start_worker(base: str, reason: str, at: datetime) -> None:
+def _start_worker(base: str, genid: str, reason: str, at: datetime, spool: str, cache: str) -> None:
     # In these processes only: keep rdf:HTML literals as text. rdflib parses each into a
     # DOM with html5rdf (half the cost of reading a fiche), and no shape looks inside.
     rdflib.term._toPythonMapping[URIRef(str(rdflib.RDF.HTML))] = str
     shape_check.compiled()  # the shapes, read and compiled once per process
-    _load.update(iris=Iris(base), base=base, reason=reason, at=at)
+    _load.update(iris=Iris(base), base=base, genid=genid, reason=reason, at=at)
+    _load["spool"] = Path(spool)
+    _load["cache"] = Cache(Path(cache)) if cache else None  # read here, written by the main
 
 
-def _work(job: Job) -> tuple[Verdict, bytes]:
+def _work(batch: list[Job]) -> tuple[list[Verdict], str]:
+    """The batch's verdicts, and the file of N-Quads that stores its new fiches that
+    conform ("" if none): the main process hands that file to the store as it is."""
+    verdicts, written = [], 0
+    path = _load["spool"] / f"{uuid.uuid4().hex}.nq"
+    with path.open("wb") as out:
+        for job in batch:
+            verdict, nquads = _one(job)
+            verdicts.append(verdict)
+            written += out.write(nquads)
+    if not written:
+        path.unlink()
+    return verdicts, str(path) if written else ""
+
+
+def _one(job: Job) -> tuple[Verdict, bytes]:
     """A file's verdict, and if it is new and conforms, its N-Quads (loading.new_fiche).
 
     The file is parsed once. The verdict: the compiled shapes when the fiche surely
     conforms (~1 ms), else pyshacl (~10 ms), which decides and writes the report.
     """
-    path = Path(job.path)
-    triples = list(ox.parse(path=job.path, format=ox.RdfFormat.TURTLE, base_iri=_load["base"]))
-    verdict = Verdict(job.tag, path, job.digest, True, cached=not job.check)
-    if job.check and not shape_check.surely_conforms(triples):
-        report = validation.validate(read_graph(triples))
-        summary = "" if report.conforms else json.dumps(validation.report_summary(report))
-        verdict = Verdict(job.tag, path, job.digest, report.conforms, summary)
+    path, base, cache = Path(job.path), _load["base"], _load["cache"]
+    text = path.read_bytes()
+    digest = hashlib.sha256(text).hexdigest()
+    cached = cache.get(cache.key(digest, base)) if cache is not None else None
+    if cached is not None:
+        verdict = Verdict(job.tag, path, digest, *cached, cached=True)
+        if not (verdict.conforms and job.build):
+            return verdict, b""
+    triples = list(ox.parse(text, format=ox.RdfFormat.TURTLE, base_iri=base))
+    if cached is None:
+        verdict = Verdict(job.tag, path, digest, True)
+        if not shape_check.surely_conforms(triples):
+            report = validation.validate(read_graph(triples))
+            summary = "" if report.conforms else json.dumps(validation.report_summary(report))
+            verdict = Verdict(job.tag, path, digest, report.conforms, summary)
     if not (verdict.conforms and job.build):
         return verdict, b""
-    f = FicheFile(job.tag, path, job.digest)
+    f = FicheFile(job.tag, path, digest)
     reason, at = _load["reason"], _load["at"]
-    quads = new_fiche(_load["iris"], f, triples, reason=reason, digest_key=LOAD_DIGEST, at=at)
-    return verdict, ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+    return verdict, new_fiche(
+        _load["iris"],
+        f,
+        triples,
+        reason=reason,
+        digest_key=LOAD_DIGEST,
+        at=at,
+        genid=_load["genid"],
+    )
 
 
 class Cache:
@@ -152,7 +187,8 @@ class Cache:
 
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path)
+        self.path = path
+        self.db = sqlite3.connect(path, timeout=60)
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS verdict (key TEXT PRIMARY KEY, conforms INTEGER, "
             "summary TEXT)"
@@ -192,10 +228,8 @@ def load_files(
     }
     done = Loaded()
     changed: list[Verdict] = []
-    todo: list[Job] = []
 
-    def sort(verdict: Verdict) -> bool:
-        """File the verdict; True if the fiche is new and conforms (to be added)."""
+    def sort(verdict: Verdict) -> None:
         done.validated += not verdict.cached
         if not verdict.conforms:
             done.invalid.append(verdict)
@@ -205,34 +239,22 @@ def load_files(
             changed.append(verdict)
         else:
             done.added.append(verdict.tag)
-            return True
-        return False
 
-    for path in files:
-        digest = file_digest(path)
-        cached = cache.get(cache.key(digest, store.base)) if cache is not None else None
-        new = path.stem not in existing
-        if cached is None:
-            todo.append(Job(path.stem, str(path), digest, check=True, build=new))
-        elif cached[0] and new:  # conforms (cached), not stored yet: a worker builds it
-            todo.append(Job(path.stem, str(path), digest, check=False, build=True))
-        else:
-            sort(Verdict(path.stem, path, digest, *cached, cached=True))
+    def stored() -> Iterator[Path]:
+        """The batches' files of N-Quads, their verdicts sorted and kept on the way."""
+        todo = [Job(path.stem, str(path), build=path.stem not in existing) for path in files]
+        cached = str(cache.path) if cache is not None else ""
+        shared = (store.base, store.genid, REASON, now(), spool, cached)
+        for verdicts, nquads in _run(todo, shared, jobs, cache):
+            for verdict in verdicts:
+                sort(verdict)
+            if nquads:
+                yield Path(nquads)
+                # Stored (the store asks for the next file only then), or moved away.
+                Path(nquads).unlink(missing_ok=True)
 
-    def chunks() -> Iterator[bytes]:
-        """The new fiches' N-Quads, joined into chunks of about LOAD_BYTES."""
-        parts, size = [], 0
-        for verdict, nquads in _run(todo, store.base, REASON, now(), jobs, cache):
-            if sort(verdict) and nquads:
-                parts.append(nquads)
-                size += len(nquads)
-                if size >= LOAD_BYTES:
-                    yield b"".join(parts)
-                    parts, size = [], 0
-        if parts:
-            yield b"".join(parts)
-
-    store.load_nquads(chunks())
+    with tempfile.TemporaryDirectory(prefix="memoires-ld-load-") as spool:
+        store.load_nquads(stored())
     if done.added:
         store.update(COUNT_WRITE)  # a new version: caches and ETags move on
     for verdict in changed:
@@ -248,39 +270,46 @@ def load_files(
     return done
 
 
+def _batches(jobs: Iterable[Job]) -> Iterator[list[Job]]:
+    """Jobs in batches of about BATCH_BYTES of files (a file's N-Quads: ~2× its size)."""
+    batch, size = [], 0
+    for job in jobs:
+        batch.append(job)
+        size += os.path.getsize(job.path) if job.build else 0
+        if size >= BATCH_BYTES or len(batch) >= BATCH_FILES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
 def _run(
-    todo: list[Job], base: str, reason: str, at: datetime, jobs: int, cache: Cache | None
-) -> Iterator[tuple[Verdict, bytes]]:
-    """The jobs' results from `jobs` worker processes (0: one per core), in order; the
-    verdicts found now are kept in the cache, 1,000 at a time."""
-    if not todo:
-        return
-    # At most IN_FLIGHT jobs handed out and not yet taken back: without a bound the
-    # workers' N-Quads pile up in this process while the store writes (100k: 1.2 GB).
+    todo: Iterable[Job], shared: tuple, jobs: int, cache: Cache | None
+) -> Iterator[tuple[list[Verdict], str]]:
+    """The batches' results from `jobs` worker processes (0: one per core), in order; the
+    verdicts found now are kept in the cache. `shared`: the workers' `_start_worker`."""
+    # At most IN_FLIGHT batches handed out and not yet taken back: without a bound the
+    # workers' files would pile up on disk while the store writes (100k: 2.6 GB).
     window, stop = threading.Semaphore(IN_FLIGHT), threading.Event()
 
-    def handed_out() -> Iterator[Job]:
-        for job in todo:
+    def handed_out() -> Iterator[list[Job]]:
+        for batch in _batches(todo):
             window.acquire()
             if stop.is_set():
                 return
-            yield job
+            yield batch
 
     context = multiprocessing.get_context("forkserver")
-    initargs = (base, reason, at)
-    with context.Pool(jobs or multiprocessing.cpu_count(), _start_worker, initargs) as pool:
-        pending = []
+    base, workers = shared[0], jobs or multiprocessing.cpu_count()
+    with context.Pool(workers, _start_worker, shared) as pool:
         try:
-            for verdict, nquads in pool.imap(_work, handed_out(), chunksize=16):
+            for verdicts, nquads in pool.imap(_work, handed_out()):
                 window.release()
-                if cache is not None and not verdict.cached:
-                    pending.append((cache.key(verdict.digest, base), verdict))
-                    if len(pending) >= 1000:
-                        cache.put(pending)
-                        pending = []
-                yield verdict, nquads
+                if cache is not None:
+                    found = [(cache.key(v.digest, base), v) for v in verdicts if not v.cached]
+                    if found:
+                        cache.put(found)
+                yield verdicts, nquads
         finally:
             stop.set()
             window.release(IN_FLIGHT)  # the feeding thread must not wait any longer
-        if cache is not None and pending:
-            cache.put(pending)

@@ -39,7 +39,9 @@ A retired fiche leaves a tombstone in the graph `{fiche}#tombstone`::
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -59,10 +61,22 @@ def N(term) -> ox.NamedNode:
     return ox.NamedNode(str(term))
 
 
+#: A vocabulary term (a predicate, a class, a datatype), made once.
+_vocab = functools.cache(N)
+
+
+def fresh_blank_node() -> ox.BlankNode:
+    """A blank node with 128 random bits from the kernel. Oxigraph's own generator is not
+    used for what is stored: processes forked from one parent may draw the same labels."""
+    # The top bit set: 32 hex digits, kept by Oxigraph as a number, not a string.
+    label = int.from_bytes(os.urandom(16)) | 1 << 127
+    return ox.BlankNode(f"{label:x}")
+
+
 def date_time(value: datetime) -> ox.Literal:
     if value.utcoffset() is None:
         raise ValueError(f"a date without time zone cannot be published: {value}")
-    return ox.Literal(value.isoformat(), datatype=N(XSD.dateTime))
+    return ox.Literal(value.isoformat(), datatype=_vocab(XSD.dateTime))
 
 
 @dataclass(frozen=True)
@@ -114,18 +128,18 @@ def record(
     quads: list[ox.Quad] = []
 
     def add(s, p, o) -> None:
-        quads.append(ox.Quad(s, N(p), o, graph))
+        quads.append(ox.Quad(s, _vocab(p), o, graph))
 
-    add(graph, RDF.type, N(AS.OrderedCollection))
+    add(graph, RDF.type, _vocab(AS.OrderedCollection))
     add(graph, DCTERMS.subject, fiche)
-    add(graph, AS.totalItems, ox.Literal(str(n), datatype=N(XSD.nonNegativeInteger)))
+    add(graph, AS.totalItems, ox.Literal(str(n), datatype=_vocab(XSD.nonNegativeInteger)))
     add(graph, AS.last, rev)
     for t in (PROV.Entity, CS.ChangeSet):
-        add(rev, RDF.type, N(t))
+        add(rev, RDF.type, _vocab(t))
     add(rev, DCTERMS.isPartOf, graph)
     add(rev, PROV.specializationOf, fiche)
     add(rev, CS.subjectOfChange, fiche)
-    add(rev, SCHEMA.version, ox.Literal(str(n), datatype=N(XSD.integer)))
+    add(rev, SCHEMA.version, ox.Literal(str(n), datatype=_vocab(XSD.integer)))
     if n > 1:
         previous = N(iris.revision(tag, n - 1))
         add(rev, PROV.wasRevisionOf, previous)
@@ -136,26 +150,26 @@ def record(
     add(rev, CS.creatorName, ox.Literal(revision.agent))
     if revision.reason:
         add(rev, CS.changeReason, ox.Literal(revision.reason, language="fr"))
-    activity = ox.BlankNode()
+    activity = fresh_blank_node()
     add(rev, PROV.wasGeneratedBy, activity)
     for t in (PROV.Activity, KINDS[revision.kind]):
-        add(activity, RDF.type, N(t))
+        add(activity, RDF.type, _vocab(t))
     add(activity, PROV.wasAssociatedWith, agent)
     add(activity, PROV.endedAtTime, at)
     for t in (PROV.Agent, FOAF.OnlineAccount):
-        add(agent, RDF.type, N(t))
+        add(agent, RDF.type, _vocab(t))
     add(agent, FOAF.accountName, ox.Literal(revision.agent))
     if source_digest is not None:
         if revision.kind != "create":
             raise ValueError("only a creation is recorded by its source")
         add(rev, SCHEMA.sha256, ox.Literal(source_digest))
-        add(rev, VOID.triples, ox.Literal(str(revision.added), datatype=N(XSD.integer)))
+        add(rev, VOID.triples, ox.Literal(str(revision.added), datatype=_vocab(XSD.integer)))
         added = ()
     for link, triples in ((CS.addition, added), (CS.removal, removed)):
         for triple in triples:
-            statement = ox.BlankNode()
+            statement = fresh_blank_node()
             add(rev, link, statement)
-            add(statement, RDF.type, N(RDF.Statement))
+            add(statement, RDF.type, _vocab(RDF.Statement))
             add(statement, RDF.subject, triple.subject)
             add(statement, RDF.predicate, triple.predicate)
             add(statement, RDF.object, triple.object)

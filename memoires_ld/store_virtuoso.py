@@ -22,8 +22,9 @@ import os
 import shutil
 import subprocess
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -74,16 +75,41 @@ class VirtuosoStore(SparqlStore):
     def load(self, quads: Iterable[ox.Quad]) -> None:
         if not self.bulk:
             return super().load(quads)
+        with self._loading() as folder:
+            self._write_files(quads, folder)
+
+    def load_nquads(self, files: Iterable[Path]) -> None:
+        # The files of a load (bulkload.py) are written for this store (blank nodes as its
+        # genid IRIs, every quad in a named graph): Virtuoso's loader reads them as they are,
+        # as they come (one run at a time beside the workers that write the next ones).
+        if not self.bulk:
+            return super().load_nquads(files)
+        with self._loading() as folder, ThreadPoolExecutor(1, "memoires-ld-loader") as early:
+            running = None
+            for n, path in enumerate(files):
+                part = folder / f"{n:05d}.part"  # not *.nq before it is whole
+                shutil.move(path, part)
+                part.chmod(0o644)
+                part.rename(folder / f"{n:05d}.nq")
+                if running is None or running.done():
+                    if running is not None:
+                        running.result()
+                    running = early.submit(self._run_loader, folder)
+            if running is not None:
+                running.result()
+        return None
+
+    @contextmanager
+    def _loading(self) -> Iterator[Path]:
+        """A new folder for N-Quads files; what the loader has not read yet is loaded once
+        they are written, then a checkpoint makes the load durable."""
         folder = self.load_dir / f"memoires-{uuid.uuid4().hex[:12]}"
         folder.mkdir(parents=True)
         try:
-            files = self._write_files(quads, folder)
-            if not files:
-                return None
-            self.sql(f"ld_dir('{folder}', '*.nq', '{DEFAULT_GRAPH.value}');")
-            loaders = max(1, min(len(files), os.cpu_count() or 1))
-            with ThreadPoolExecutor(loaders) as pool:
-                list(pool.map(lambda _: self.sql("rdf_loader_run();"), range(loaders)))
+            yield folder
+            if not any(folder.iterdir()):
+                return
+            self._run_loader(folder)
             report = self.sql(
                 "checkpoint;",
                 "SELECT ll_file, ll_error FROM DB.DBA.load_list "
@@ -95,7 +121,14 @@ class VirtuosoStore(SparqlStore):
         finally:
             shutil.rmtree(folder, ignore_errors=True)
             self._version = None
-        return None
+
+    def _run_loader(self, folder: Path) -> None:
+        """Load the folder's files not loaded yet: `ld_dir` lists them (once each), then one
+        `rdf_loader_run()` per core in parallel."""
+        self.sql(f"ld_dir('{folder}', '*.nq', '{DEFAULT_GRAPH.value}');")
+        loaders = max(1, min(len(list(folder.glob("*.nq"))), os.cpu_count() or 1))
+        with ThreadPoolExecutor(loaders) as pool:
+            list(pool.map(lambda _: self.sql("rdf_loader_run();"), range(loaders)))
 
     def _write_files(self, quads: Iterable[ox.Quad], folder: Path) -> list[Path]:
         files, batch = [], []
