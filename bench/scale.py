@@ -183,6 +183,8 @@ def run_one(n: int, backend: str, work: Path, only: str = "") -> dict:
         assert len(again.unchanged) == n and again.validated == 0
         cache.close()
         del store
+        if backend == "embedded":
+            out |= stages(files, folder)
         out["loadavg"] = os.getloadavg()[0]
         if only == "load":
             return out
@@ -214,6 +216,66 @@ def run_one(n: int, backend: str, work: Path, only: str = "") -> dict:
     return out
 
 
+def stages(files: list[Path], folder: Path) -> dict:
+    """The load's two stages alone, on the same files, one after the other: the workers
+    checking the files and writing their N-Quads (2 processes, nothing stored), then
+    Oxigraph loading those files into a new store (as EmbeddedStore.load_nquads: nothing
+    checked). The load runs both at once on the same cores: its time is at least that of
+    the slower stage, and at least half their summed CPU on 2 cores."""
+    import pyoxigraph as ox
+
+    from memoires_ld import bulkload
+    from memoires_ld.iris import DEFAULT_BASE
+    from memoires_ld.writes import now
+
+    spool = folder / "stages"
+    spool.mkdir()
+    todo = [bulkload.Job(f.stem, str(f), build=True) for f in files]
+    shared = (DEFAULT_BASE, "", bulkload.REASON, now(), str(spool), "")
+    sampler = WorkersCpu()
+    sampler.start()
+    start = time.perf_counter()
+    written = [path for _, path in bulkload._run(todo, shared, 2, None) if path]
+    out = {"stage_check_s": time.perf_counter() - start, "stage_check_cpu_s": sampler.stop()}
+    store = ox.Store(str(folder / "stages-store"))
+    start, cpu = time.perf_counter(), time.process_time()
+    for path in written:
+        store.bulk_load(path=path, format=ox.RdfFormat.N_QUADS, lenient=True)
+    store.flush()
+    out["stage_store_s"] = time.perf_counter() - start
+    out["stage_store_cpu_s"] = time.process_time() - cpu
+    out["stage_check_per_s"] = len(files) / out["stage_check_s"]
+    out["stage_store_per_s"] = len(files) / out["stage_store_s"]
+    del store
+    subprocess.run(["rm", "-rf", str(spool), str(folder / "stages-store")], check=True)
+    return out
+
+
+class WorkersCpu(threading.Thread):
+    """CPU seconds of this process's descendants (the workers are the forkserver's
+    children, not ours: read from /proc every 100 ms, the last reading of each kept)."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.seen: dict[int, float] = {}
+        self.running = True
+
+    def run(self) -> None:
+        while self.running:
+            for pid in _tree(os.getpid())[1:]:
+                try:
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                self.seen[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            time.sleep(0.1)
+
+    def stop(self) -> float:
+        self.running = False
+        self.join()
+        return sum(self.seen.values())
+
+
 # -- the driver and the report -------------------------------------------------------------
 
 ROWS = [
@@ -222,6 +284,10 @@ ROWS = [
     ("reload_s", "same load again (cached verdicts), s", False),
     ("load_peak_rss_mb", "peak RSS during the load, MB", False),
     ("load_tree_peak_rss_mb", "peak RSS during the load, all processes summed, MB", False),
+    ("stage_check_per_s", "stage alone: check + write N-Quads (2 workers), fiches/s", True),
+    ("stage_store_per_s", "stage alone: Oxigraph loads those files, fiches/s", True),
+    ("stage_check_cpu_s", "stage alone: check + write N-Quads, CPU s", False),
+    ("stage_store_cpu_s", "stage alone: Oxigraph loads those files, CPU s", False),
     ("start_s", "start (create_app on the loaded store), s", False),
     ("fiche_html_per_s", "fiche page HTML, req/s (1 thread)", True),
     ("fiche_ttl_per_s", "fiche Turtle, req/s (1 thread)", True),

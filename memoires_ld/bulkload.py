@@ -48,8 +48,9 @@ REASON = "Chargée par memoires-ld load."
 #: one file handed to the store at once), or this many files.
 BATCH_BYTES = 16_000_000
 BATCH_FILES = 2_000
-#: Batches handed to the workers and not yet taken back, at most.
-IN_FLIGHT = 4
+#: Batches handed to the workers and not yet taken back, at most: their files wait on disk
+#: (~35 MB each) while the store writes, so that the workers never wait for it.
+IN_FLIGHT = 32
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
@@ -270,13 +271,15 @@ def load_files(
     return done
 
 
-def _batches(jobs: Iterable[Job]) -> Iterator[list[Job]]:
-    """Jobs in batches of about BATCH_BYTES of files (a file's N-Quads: ~2× its size)."""
+def _batches(jobs: list[Job], workers: int) -> Iterator[list[Job]]:
+    """Jobs in batches of about BATCH_BYTES of files (a file's N-Quads: ~2× its size), and
+    at least four batches per worker (a small load is shared too)."""
+    most = max(16, min(BATCH_FILES, len(jobs) // (4 * workers)))
     batch, size = [], 0
     for job in jobs:
         batch.append(job)
         size += os.path.getsize(job.path) if job.build else 0
-        if size >= BATCH_BYTES or len(batch) >= BATCH_FILES:
+        if size >= BATCH_BYTES or len(batch) >= most:
             yield batch
             batch, size = [], 0
     if batch:
@@ -284,23 +287,25 @@ def _batches(jobs: Iterable[Job]) -> Iterator[list[Job]]:
 
 
 def _run(
-    todo: Iterable[Job], shared: tuple, jobs: int, cache: Cache | None
+    todo: list[Job], shared: tuple, jobs: int, cache: Cache | None
 ) -> Iterator[tuple[list[Verdict], str]]:
     """The batches' results from `jobs` worker processes (0: one per core), in order; the
     verdicts found now are kept in the cache. `shared`: the workers' `_start_worker`."""
     # At most IN_FLIGHT batches handed out and not yet taken back: without a bound the
-    # workers' files would pile up on disk while the store writes (100k: 2.6 GB).
+    # workers' files could pile up on disk while the store writes (100k: 2.6 GB).
     window, stop = threading.Semaphore(IN_FLIGHT), threading.Event()
 
+    workers = jobs or multiprocessing.cpu_count()
+
     def handed_out() -> Iterator[list[Job]]:
-        for batch in _batches(todo):
+        for batch in _batches(todo, workers):
             window.acquire()
             if stop.is_set():
                 return
             yield batch
 
     context = multiprocessing.get_context("forkserver")
-    base, workers = shared[0], jobs or multiprocessing.cpu_count()
+    base = shared[0]
     with context.Pool(workers, _start_worker, shared) as pool:
         try:
             for verdicts, nquads in pool.imap(_work, handed_out()):
