@@ -171,7 +171,7 @@ def run_one(n: int, backend: str, work: Path, only: str = "") -> dict:
         sampler = TreeRss()
         sampler.start()
         start = time.perf_counter()
-        done = load_files(store, files, jobs=2, cache=cache)
+        done = load_files(store, files, jobs=2, cache=cache, spool=folder)
         out["load_s"] = time.perf_counter() - start
         out["load_tree_peak_rss_mb"] = sampler.stop()
         assert len(done.added) == n and not done.invalid, (len(done.added), done.invalid[:1])

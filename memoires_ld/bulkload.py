@@ -49,8 +49,9 @@ REASON = "Chargée par memoires-ld load."
 BATCH_BYTES = 16_000_000
 BATCH_FILES = 2_000
 #: Batches handed to the workers and not yet taken back, at most: their files wait on disk
-#: (~35 MB each) while the store writes, so that the workers never wait for it.
-IN_FLIGHT = 32
+#: (~35 MB each, so 4.5 GB at most; 2.6 GB for 100k new fiches) while the store writes, so
+#: that the workers never wait for it and leave the cores to the store once done.
+IN_FLIGHT = 128
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
@@ -216,9 +217,18 @@ class Cache:
 
 
 def load_files(
-    store: Store, files: list[Path], *, jobs: int = 0, cache: Cache | None = None
+    store: Store,
+    files: list[Path],
+    *,
+    jobs: int = 0,
+    cache: Cache | None = None,
+    spool: Path | None = None,
 ) -> Loaded:
-    """Validate and store fiche files (TAG.ttl, IRIs relative to the store's base)."""
+    """Validate and store fiche files (TAG.ttl, IRIs relative to the store's base).
+
+    The batches' N-Quads wait in a new folder in `spool` (default: the system's temporary
+    folder; better a disk than a tmpfs: see IN_FLIGHT), removed at the end.
+    """
     from .writes import COUNT_WRITE, IMPORT_AGENT, now, replace_fiche
 
     iris = Iris(store.base)
@@ -241,11 +251,11 @@ def load_files(
         else:
             done.added.append(verdict.tag)
 
-    def stored() -> Iterator[Path]:
+    def stored(folder: str) -> Iterator[Path]:
         """The batches' files of N-Quads, their verdicts sorted and kept on the way."""
         todo = [Job(path.stem, str(path), build=path.stem not in existing) for path in files]
         cached = str(cache.path) if cache is not None else ""
-        shared = (store.base, store.genid, REASON, now(), spool, cached)
+        shared = (store.base, store.genid, REASON, now(), folder, cached)
         for verdicts, nquads in _run(todo, shared, jobs, cache):
             for verdict in verdicts:
                 sort(verdict)
@@ -254,8 +264,10 @@ def load_files(
                 # Stored (the store asks for the next file only then), or moved away.
                 Path(nquads).unlink(missing_ok=True)
 
-    with tempfile.TemporaryDirectory(prefix="memoires-ld-load-") as spool:
-        store.load_nquads(stored())
+    if spool is not None:
+        spool.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="memoires-ld-load-", dir=spool) as folder:
+        store.load_nquads(stored(folder))
     if done.added:
         store.update(COUNT_WRITE)  # a new version: caches and ETags move on
     for verdict in changed:

@@ -185,7 +185,8 @@ def load(ctx: click.Context, paths: tuple[Path, ...], jobs: int, no_cache: bool)
     store = open_configured(settings, writable=True)
     cache = None if no_cache else Cache(Path(settings["INSTANCE_DIR"]) / CACHE)
     try:
-        done = load_files(store, files, jobs=jobs, cache=cache)
+        instance = Path(settings["INSTANCE_DIR"])
+        done = load_files(store, files, jobs=jobs, cache=cache, spool=instance)
     finally:
         if cache is not None:
             cache.close()
