@@ -285,15 +285,16 @@ def load_files(
 
 def _batches(jobs: list[Job], workers: int) -> Iterator[list[Job]]:
     """Jobs in batches of about BATCH_BYTES of files (a file's N-Quads: ~2× its size), and
-    at least four batches per worker (a small load is shared too)."""
+    at least four batches per worker (a small load is shared too). The first batches are
+    small, each twice the one before, so that the store starts early."""
     most = max(16, min(BATCH_FILES, len(jobs) // (4 * workers)))
-    batch, size = [], 0
+    batch, size, first = [], 0, 64
     for job in jobs:
         batch.append(job)
         size += os.path.getsize(job.path) if job.build else 0
-        if size >= BATCH_BYTES or len(batch) >= most:
+        if size >= BATCH_BYTES or len(batch) >= min(first, most):
             yield batch
-            batch, size = [], 0
+            batch, size, first = [], 0, first * 2
     if batch:
         yield batch
 
