@@ -1,12 +1,13 @@
 """`memoires-ld load`: many fiche files into a store, validated in parallel, cached (#7).
 
-Each file is read and parsed once, by one of `jobs` worker processes, and checked there
-(shape_check, else pyshacl with a reused Validator; the shapes read once per process); the
-verdict is kept by the file's content hash in `INSTANCE_DIR/validation-cache.sqlite`, so
-that loading the same files again validates only what changed. For a new fiche that
-conforms, the worker also builds the N-Quads that store it (loading.new_fiche: its graph,
-its first revision, its file's digest); the main process only joins those bytes into
-chunks for the store (`Store.load_nquads`) while the others are still being checked.
+Worker processes (one per core) take the files in batches. For each file a worker reads it
+once, takes its digest, and looks its verdict up in `INSTANCE_DIR/validation-cache.sqlite`
+(kept by content hash: loading the same files again validates only what changed); if it has
+none, it parses and checks the file (shape_check, else pyshacl with a reused Validator; the
+shapes read once per process). For a new fiche that conforms it writes the N-Quads that store
+it (loading.new_fiche: its graph, its first revision, its file's digest) to the batch's spool
+file. The main process sorts the verdicts, keeps the new ones in the cache, and hands each
+spool file to the store (`Store.load_nquads`) while the workers go on with the next batches.
 Fiches the store already holds go through the write path (one revision each), unchanged
 ones nowhere. A fiche that does not conform is not stored; the others are.
 """
