@@ -219,13 +219,14 @@ def run_one(n: int, backend: str, work: Path, only: str = "") -> dict:
 def stages(files: list[Path], folder: Path) -> dict:
     """The load's two stages alone, on the same files, one after the other: the workers
     checking the files and writing their N-Quads (2 processes, nothing stored), then
-    Oxigraph loading those files into a new store (as EmbeddedStore.load_nquads: nothing
+    Oxigraph loading those files into a new store (EmbeddedStore.load_nquads: nothing
     checked). The load runs both at once on the same cores: its time is at least that of
     the slower stage, and at least half their summed CPU on 2 cores."""
     import pyoxigraph as ox
 
     from memoires_ld import bulkload
     from memoires_ld.iris import DEFAULT_BASE
+    from memoires_ld.store import EmbeddedStore
     from memoires_ld.writes import now
 
     spool = folder / "stages"
@@ -237,11 +238,9 @@ def stages(files: list[Path], folder: Path) -> dict:
     start = time.perf_counter()
     written = [path for _, path in bulkload._run(todo, shared, 2, None) if path]
     out = {"stage_check_s": time.perf_counter() - start, "stage_check_cpu_s": sampler.stop()}
-    store = ox.Store(str(folder / "stages-store"))
+    store = EmbeddedStore(ox.Store(str(folder / "stages-store")), "stages", DEFAULT_BASE)
     start, cpu = time.perf_counter(), time.process_time()
-    for path in written:
-        store.bulk_load(path=path, format=ox.RdfFormat.N_QUADS, lenient=True)
-    store.flush()
+    store.load_nquads(map(Path, written))
     out["stage_store_s"] = time.perf_counter() - start
     out["stage_store_cpu_s"] = time.process_time() - cpu
     out["stage_check_per_s"] = len(files) / out["stage_check_s"]

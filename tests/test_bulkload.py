@@ -22,7 +22,7 @@ from memoires_ld.bulkload import CACHE, LOAD_DIGEST, REASON, Cache, load_files
 from memoires_ld.cli import main
 from memoires_ld.history import META_GRAPH
 from memoires_ld.iris import Iris
-from memoires_ld.loading import FicheFile, fiche_quads, file_digest, new_fiche
+from memoires_ld.loading import FicheFile, fiche_quads, file_digest, in_graph, new_fiche
 from memoires_ld.store import open_configured
 from memoires_ld.writes import now
 
@@ -212,11 +212,24 @@ def test_new_fiche_gives_each_fiche_its_own_blank_nodes():
     for _ in range(2):
         nquads = new_fiche(iris, f, triples, reason="r", digest_key=LOAD_DIGEST, at=now())
         back = list(ox.parse(nquads, format=ox.RdfFormat.N_QUADS))
-        assert len(back) > len(triples)  # the fiche's triples and its first revision
+        in_fiche = [q for q in back if q.graph_name == ox.NamedNode(iris.fiche(tag))]
+        assert isomorphic(as_rdflib(in_fiche), as_rdflib(triples))  # every triple, once
+        assert any(q.graph_name == ox.NamedNode(iris.history(tag)) for q in back)
         labels.append({t.value for q in back for t in (q.subject, q.object)
                        if isinstance(t, ox.BlankNode)})  # fmt: skip
     assert len(labels[0]) == 3  # _:b1, _:b2 and the revision's activity
     assert not labels[0] & labels[1]
+
+
+@pytest.mark.parametrize("text", ["ligne 1 .\nligne 2 . ", "un nœud _:b1 écrit en toutes lettres"])
+def test_in_graph_puts_each_triple_in_the_graph_as_it_is(text):
+    """Without blank nodes, the N-Triples get their graph by a replace of each line's end
+    (" .\n"): a literal that holds " ." and line breaks, or "_:", comes back whole."""
+    s, p = ox.NamedNode(f"{BASE}fiche/x"), ox.NamedNode("http://schema.org/text")
+    triples = [ox.Triple(s, p, ox.Literal(text, language="fr")), ox.Triple(s, p, s)]
+    graph = ox.NamedNode(f"{BASE}fiche/x")
+    back = list(ox.parse(in_graph(triples, graph), format=ox.RdfFormat.N_QUADS))
+    assert sorted(map(str, back)) == sorted(str(ox.Quad(*t, graph)) for t in triples)
 
 
 def test_a_cached_verdict_for_a_fiche_not_stored_yet(tmp_path):
